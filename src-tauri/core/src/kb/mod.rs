@@ -1,0 +1,1 @@
+//! The knowledge base: the CXone knowledge client, the sled store, HNSW + BM25 indexes, snapshots.

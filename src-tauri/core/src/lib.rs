@@ -1,0 +1,16 @@
+//! # assist-core
+//!
+//! The Supervisor Assist pipeline as a library: no tauri, no OS directory lookups (the shell passes paths in).
+//!
+//! # Layout
+//! - [`domain`]: the plain data that flows between stages.
+//! - [`auth`]: secret store (keychain) and token sources.
+//! - [`events`]: the interactions stream (WebSocket), parsing, reconnect.
+//! - [`nlp`]: key phrases and the local MiniLM embedder.
+//! - [`kb`]: knowledge client, sled store, HNSW + BM25 snapshot.
+
+pub mod auth;
+pub mod domain;
+pub mod events;
+pub mod kb;
+pub mod nlp;

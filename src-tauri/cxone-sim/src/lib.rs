@@ -1,0 +1,1 @@
+//! CXone simulator (placeholder; being built).

@@ -1,0 +1,2 @@
+//! Supervisor Assist desktop shell (placeholder; being built).
+pub fn main_entry() {}
