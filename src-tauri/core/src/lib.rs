@@ -14,3 +14,4 @@ pub mod domain;
 pub mod events;
 pub mod kb;
 pub mod nlp;
+pub mod pipeline;

@@ -7,7 +7,7 @@ use tokio_util::sync::CancellationToken;
 use crate::domain::InteractionEvent;
 
 /// Connection state shown in the tray.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum ConnectionStatus {
     Connecting,

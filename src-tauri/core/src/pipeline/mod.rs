@@ -1,0 +1,3 @@
+//! The running system: stages joined by bounded channels, and the handle the shell drives it with.
+
+pub mod api;
