@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Installs what is missing, then runs every gate and every test suite (what CI runs via .ci/run).
+#   scripts/test.sh
+# Stages: fmt, clippy, rustdoc, "core does not depend on tauri", Rust unit + integration tests (real model, real sled,
+# loopback simulator, real gnome-keyring under dbus-run-session), fuzz-target build, WebDriver E2E under Xvfb.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+LOGDIR=${SUPERVISOR_ASSIST_TEST_LOGS:-$ROOT/artifacts/test-logs}
+mkdir -p "$LOGDIR"
+start=$(date +%s)
+stage() { printf '\n=== %s (%ss) ===\n' "$1" "$(( $(date +%s) - start ))"; }
+
+stage "install dependencies"
+scripts/install-deps.sh --tests
+
+stage "cargo fmt --check"
+cargo fmt --all -- --check
+
+stage "cargo clippy -D warnings"
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+stage "rustdoc without warnings"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
+
+stage "core crate does not depend on tauri"
+if cargo tree -p assist-core -e normal | grep -i tauri; then
+  echo "FAIL: assist-core depends on tauri" >&2; exit 1
+fi
+echo "ok: cargo tree -p assist-core -e normal lists no tauri crate"
+
+stage "Rust tests (real model, sled, loopback simulator, real gnome-keyring)"
+export SUPERVISOR_ASSIST_REQUIRE_KEYCHAIN=1
+XDG_DATA_HOME=$(mktemp -d) \
+dbus-run-session -- sh -c 'echo -n ci | gnome-keyring-daemon --unlock --components=secrets >/dev/null && keyctl session - cargo test --workspace --no-fail-fast 2>&1' \
+  | tee "$LOGDIR/cargo-test.log"
+rust_status=${PIPESTATUS[0]}
+
+e2e_status=0
+if [[ -d tests/e2e ]] && ls tests/e2e/*.mjs tests/e2e/*.js >/dev/null 2>&1; then
+  stage "WebDriver E2E under Xvfb"
+  cargo build -p supervisor-assist --quiet
+  XDG_DATA_HOME=$(mktemp -d) \
+  dbus-run-session -- sh -c 'echo -n ci | gnome-keyring-daemon --unlock --components=secrets >/dev/null && keyctl session - xvfb-run -a -s "-screen 0 1280x800x24" node --test --test-concurrency=1 tests/e2e/ 2>&1' \
+    | tee "$LOGDIR/e2e.log"
+  e2e_status=${PIPESTATUS[0]}
+fi
+
+stage "summary"
+awk '/^test result:/ { p+=$4; f+=$6; i+=$8 } END { printf "Rust tests: %d passed, %d failed, %d ignored\n", p, f, i }' "$LOGDIR/cargo-test.log"
+grep -E '^test result:|Running ' "$LOGDIR/cargo-test.log" | paste - - | sed -E 's/ +Running ([^ ]+).*test result: (.*)/  \1: \2/' || true
+if [[ -f "$LOGDIR/e2e.log" ]]; then
+  echo "E2E tests: $(grep -E '^# (pass|fail)' "$LOGDIR/e2e.log" | tr '\n' ' ')"
+  ls "$ROOT"/artifacts/screenshots/*.png 2>/dev/null | sed 's/^/  screenshot: /' || true
+fi
+echo "total time: $(( $(date +%s) - start ))s"
+if [[ $rust_status -ne 0 || $e2e_status -ne 0 ]]; then
+  echo "FAILED (rust=$rust_status e2e=$e2e_status)" >&2; exit 1
+fi
+echo "ALL GREEN"
