@@ -1,0 +1,222 @@
+//! Stage 2: interaction events → query (recent-turn window + key phrases + embedding) → ranked articles.
+//!
+//! Back-pressure by coalescing: events are drained into a map keyed by interaction, so a burst of updates
+//! for one call costs one retrieval (the latest transcript wins), and memory is bounded by the number of
+//! tracked interactions, not by the number of events. CPU work runs in `spawn_blocking`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::sync::{mpsc, watch};
+use tokio::time::Instant as TokioInstant;
+use tokio_util::sync::CancellationToken;
+
+use super::settings::PipelineSettings;
+use super::QueueInput;
+use crate::domain::{Article, InteractionEvent, LegScores};
+use crate::kb::KbHandle;
+use crate::nlp::{keyphrases, Embedder};
+
+/// A transcript waiting for its debounce to elapse.
+struct PendingUpdate {
+    transcript: String,
+    first_unprocessed: TokioInstant,
+    last_update: TokioInstant,
+    received_ms: u64,
+    received_at: Instant,
+}
+
+/// What one processed update produced, handed to the queue.
+#[derive(Debug, Clone)]
+pub struct Suggestions {
+    pub interaction_id: String,
+    pub received_ms: u64,
+    pub received_at: Instant,
+    /// The window the query was built from (not yet redacted).
+    pub window: String,
+    pub key_phrases: Vec<String>,
+    /// Best first; more than `top_k` so the queue can skip articles already suggested.
+    pub candidates: Vec<(Article, LegScores)>,
+}
+
+pub(crate) struct ExtractStage {
+    pub embedder: Arc<dyn Embedder>,
+    pub kb: KbHandle,
+    pub settings: Arc<PipelineSettings>,
+    pub out: mpsc::Sender<QueueInput>,
+    /// While `true`, active transcripts are dropped (suggestions paused from the tray).
+    pub paused: watch::Receiver<bool>,
+}
+
+impl ExtractStage {
+    pub async fn run(self, mut rx: mpsc::Receiver<InteractionEvent>, cancel: CancellationToken) {
+        let mut pending: HashMap<String, PendingUpdate> = HashMap::new();
+        loop {
+            let due = self.next_due(&pending);
+            tokio::select! {
+                _ = cancel.cancelled() => break,
+                ev = rx.recv() => match ev {
+                    Some(ev) => {
+                        if !self.absorb(ev, &mut pending).await { break; }
+                        while let Ok(ev) = rx.try_recv() {
+                            if !self.absorb(ev, &mut pending).await { return; }
+                        }
+                    }
+                    None => break,
+                },
+                _ = sleep_until_opt(due) => {
+                    let now = TokioInstant::now();
+                    let ready: Vec<String> = pending
+                        .iter()
+                        .filter(|(_, p)| self.is_due(p, now))
+                        .map(|(id, _)| id.clone())
+                        .collect();
+                    for id in ready {
+                        if let Some(update) = pending.remove(&id) {
+                            if !self.process(id, update).await { return; }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Folds one event into the pending map; `false` when the queue is gone.
+    async fn absorb(&self, ev: InteractionEvent, pending: &mut HashMap<String, PendingUpdate>) -> bool {
+        match ev {
+            InteractionEvent::Active(_) if *self.paused.borrow() => true,
+            InteractionEvent::Active(active) => {
+                let transcript = active.transcript();
+                if transcript.is_empty() {
+                    return true;
+                }
+                let now = TokioInstant::now();
+                let id = active.interaction_id;
+                if !pending.contains_key(&id) && pending.len() >= self.settings.max_tracked_interactions {
+                    evict_oldest(pending);
+                }
+                let entry = pending.entry(id).or_insert_with(|| PendingUpdate {
+                    transcript: String::new(),
+                    first_unprocessed: now,
+                    last_update: now,
+                    received_ms: super::now_ms(),
+                    received_at: Instant::now(),
+                });
+                entry.transcript = transcript;
+                entry.last_update = now;
+                true
+            }
+            InteractionEvent::Ended { interaction_id, state } => {
+                pending.remove(&interaction_id);
+                self.out.send(QueueInput::Ended { interaction_id, state }).await.is_ok()
+            }
+        }
+    }
+
+    fn is_due(&self, p: &PendingUpdate, now: TokioInstant) -> bool {
+        now >= p.last_update + self.settings.debounce || now >= p.first_unprocessed + self.settings.max_wait
+    }
+
+    fn next_due(&self, pending: &HashMap<String, PendingUpdate>) -> Option<TokioInstant> {
+        pending
+            .values()
+            .map(|p| {
+                (p.last_update + self.settings.debounce).min(p.first_unprocessed + self.settings.max_wait)
+            })
+            .min()
+    }
+
+    /// Builds the query and retrieves; `false` when the queue is gone.
+    async fn process(&self, interaction_id: String, update: PendingUpdate) -> bool {
+        let window = recent_turns(&update.transcript, self.settings.window_turns);
+        let embedder = self.embedder.clone();
+        let snapshot = self.kb.snapshot();
+        let settings = self.settings.clone();
+        let query_window = window.clone();
+        let result = tokio::task::spawn_blocking(move || {
+            retrieve_for_window(embedder.as_ref(), &snapshot, &settings, &query_window)
+        })
+        .await;
+        let (key_phrases, candidates) = match result {
+            Ok(Ok(found)) => found,
+            Ok(Err(reason)) => {
+                tracing::warn!(%interaction_id, %reason, "retrieval failed");
+                let input = QueueInput::NoSuggestion { interaction_id, reason };
+                return self.out.send(input).await.is_ok();
+            }
+            Err(join) => {
+                tracing::error!(%interaction_id, error = %join, "retrieval task panicked");
+                return true;
+            }
+        };
+        let suggestions = Suggestions {
+            interaction_id,
+            received_ms: update.received_ms,
+            received_at: update.received_at,
+            window,
+            key_phrases,
+            candidates,
+        };
+        self.out.send(QueueInput::Suggestions(suggestions)).await.is_ok()
+    }
+}
+
+/// Key phrases + embedding + hybrid retrieval for one query window (blocking).
+pub(crate) fn retrieve_for_window(
+    embedder: &dyn Embedder,
+    snapshot: &crate::kb::KbSnapshot,
+    settings: &PipelineSettings,
+    window: &str,
+) -> Result<(Vec<String>, Vec<(Article, LegScores)>), String> {
+    let phrases = keyphrases::extract(window, 8);
+    let bm25_query = keyphrases::query_text(&phrases);
+    let vectors = embedder.embed(&[window]).map_err(|e| e.to_string())?;
+    let query_vec = vectors.into_iter().next().ok_or("the embedder returned no vector")?;
+    let params = crate::rank::RankParams {
+        dense_weight: settings.dense_weight,
+        bm25_weight: settings.bm25_weight,
+        top_n: settings.top_k * 4,
+        ..Default::default()
+    };
+    let ranked = crate::rank::retrieve(snapshot, &query_vec, &bm25_query, window, &params);
+    let candidates = ranked
+        .into_iter()
+        .filter_map(|r| snapshot.article(&r.article_id).map(|a| (a.clone(), r.scores)))
+        .collect();
+    Ok((phrases.into_iter().map(|p| p.text).collect(), candidates))
+}
+
+/// The last `turns` non-empty lines of a transcript (one line per turn).
+pub fn recent_turns(transcript: &str, turns: usize) -> String {
+    let lines: Vec<&str> = transcript.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let start = lines.len().saturating_sub(turns.max(1));
+    lines[start..].join("\n")
+}
+
+fn evict_oldest(pending: &mut HashMap<String, PendingUpdate>) {
+    if let Some(oldest) = pending.iter().min_by_key(|(_, p)| p.last_update).map(|(id, _)| id.clone()) {
+        tracing::debug!(interaction_id = %oldest, "dropping the least recently updated interaction");
+        pending.remove(&oldest);
+    }
+}
+
+async fn sleep_until_opt(due: Option<TokioInstant>) {
+    match due {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn window_keeps_the_last_turns() {
+        let t = "Customer: a\nAgent: b\n\nCustomer: c\nAgent: d";
+        assert_eq!(recent_turns(t, 2), "Customer: c\nAgent: d");
+        assert_eq!(recent_turns(t, 10), "Customer: a\nAgent: b\nCustomer: c\nAgent: d");
+        assert_eq!(recent_turns("", 3), "");
+    }
+}

@@ -1,0 +1,54 @@
+//! Tunables of the running pipeline, derived from the validated config.
+
+use std::time::Duration;
+
+/// Auto-approve policy: off by default; a supervisor opts in.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub enum AutoApprove {
+    #[default]
+    Off,
+    /// Approve every card whose fused score is at least this.
+    ScoreAtLeast(f32),
+}
+
+/// How the pipeline behaves; every field has a sensible default.
+#[derive(Debug, Clone)]
+pub struct PipelineSettings {
+    /// Quiet period after a transcript update before it is processed.
+    pub debounce: Duration,
+    /// Longest a continuously updating interaction waits before it is processed anyway.
+    pub max_wait: Duration,
+    /// How many recent turns make up the query window.
+    pub window_turns: usize,
+    /// Cards per suggestion round.
+    pub top_k: usize,
+    /// Below this fused score no card is queued.
+    pub min_score: f32,
+    pub dense_weight: f32,
+    pub bm25_weight: f32,
+    pub auto_approve: AutoApprove,
+    /// Interactions tracked at once before the least recently updated is dropped.
+    pub max_tracked_interactions: usize,
+    /// How often the KB is polled for changes.
+    pub kb_poll_interval: Duration,
+    /// Who decisions are attributed to in the audit log.
+    pub operator: String,
+}
+
+impl Default for PipelineSettings {
+    fn default() -> Self {
+        Self {
+            debounce: Duration::from_millis(300),
+            max_wait: Duration::from_millis(1500),
+            window_turns: 6,
+            top_k: 3,
+            min_score: 0.35,
+            dense_weight: 0.6,
+            bm25_weight: 0.4,
+            auto_approve: AutoApprove::Off,
+            max_tracked_interactions: 2_000,
+            kb_poll_interval: Duration::from_secs(300),
+            operator: "supervisor".to_string(),
+        }
+    }
+}
