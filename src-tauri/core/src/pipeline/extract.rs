@@ -42,7 +42,7 @@ pub struct Suggestions {
 
 pub(crate) struct ExtractStage {
     pub embedder: Arc<dyn Embedder>,
-    pub kb: KbHandle,
+    pub kb: Arc<KbHandle>,
     pub settings: Arc<PipelineSettings>,
     pub out: mpsc::Sender<QueueInput>,
     /// While `true`, active transcripts are dropped (suggestions paused from the tray).
@@ -173,13 +173,10 @@ pub(crate) fn retrieve_for_window(
     let bm25_query = keyphrases::query_text(&phrases);
     let vectors = embedder.embed(&[window]).map_err(|e| e.to_string())?;
     let query_vec = vectors.into_iter().next().ok_or("the embedder returned no vector")?;
-    let params = crate::rank::RankParams {
-        dense_weight: settings.dense_weight,
-        bm25_weight: settings.bm25_weight,
-        top_n: settings.top_k * 4,
-        ..Default::default()
-    };
-    let ranked = crate::rank::retrieve(snapshot, &query_vec, &bm25_query, window, &params);
+    let mut params = crate::kb::RetrieveParams { top_n: settings.top_k * 4, ..Default::default() };
+    params.weights.dense = settings.dense_weight;
+    params.weights.bm25 = settings.bm25_weight;
+    let ranked = crate::kb::retrieve(snapshot, &query_vec, &bm25_query, window, &params);
     let candidates = ranked
         .into_iter()
         .filter_map(|r| snapshot.article(&r.article_id).map(|a| (a.clone(), r.scores)))

@@ -9,9 +9,9 @@ use tokio_util::task::TaskTracker;
 
 use super::api::{CardAction, KbRefreshSummary, LatencyStats, PipelineEvent, QueueSnapshot, StatusSnapshot};
 use super::extract::ExtractStage;
-use super::kb_sync::{KbSyncStage, RefreshRequest};
+use super::kb_sync::{KbStatus, KbSyncStage, RefreshRequest};
 use super::publisher::PublisherStage;
-use super::queue_task::{QueueCommand, QueueTask};
+use super::queue_task::{QueueCommand, QueueTask, StatusInputs};
 use super::settings::PipelineSettings;
 use crate::domain::Article;
 use crate::events::{ConnectionStatus, EventSource};
@@ -57,7 +57,7 @@ pub struct PipelineDeps {
     pub events: Box<dyn EventSource>,
     pub embedder: Arc<dyn Embedder>,
     pub kb_store: Arc<KbStore>,
-    pub kb: KbHandle,
+    pub kb: Arc<KbHandle>,
     pub knowledge: Box<dyn KnowledgeSource>,
     pub sink: Arc<dyn CardSink>,
     /// Holds the outbox and audit trees (the KB store may use its own database).
@@ -72,7 +72,7 @@ pub struct PipelineHandle {
     status: watch::Receiver<StatusSnapshot>,
     refresh: mpsc::Sender<RefreshRequest>,
     paused: Arc<watch::Sender<bool>>,
-    kb: KbHandle,
+    kb: Arc<KbHandle>,
     cancel: CancellationToken,
     tracker: TaskTracker,
 }
@@ -85,21 +85,40 @@ pub fn start(deps: PipelineDeps, settings: PipelineSettings) -> Result<PipelineH
     let (events_tx, _) = broadcast::channel(1024);
     let (conn_tx, conn_rx) = watch::channel(ConnectionStatus::Connecting);
     let (paused_tx, paused_rx) = watch::channel(false);
-    let (status_tx, status_rx) = watch::channel(initial_status(&deps.kb));
+    let (status_tx, status_rx) = watch::channel(initial_status(deps.kb.snapshot().len()));
     let (event_tx, event_rx) = mpsc::channel(256);
     let (queue_in_tx, queue_in_rx) = mpsc::channel(64);
     let (command_tx, command_rx) = mpsc::channel(64);
     let (refresh_tx, refresh_rx) = mpsc::channel(4);
     let outbox_notify = Arc::new(tokio::sync::Notify::new());
 
-    let queue = QueueTask::open(&deps.db, settings.clone(), deps.kb.clone(), events_tx.clone(), outbox_notify.clone())?;
-    let publisher = PublisherStage::new(queue.outbox(), deps.sink, command_tx.clone(), outbox_notify);
-    let extract = ExtractStage { embedder: deps.embedder.clone(), kb: deps.kb.clone(), settings: settings.clone(), out: queue_in_tx, paused: paused_rx.clone() };
-    let kb_sync = KbSyncStage::new(deps.knowledge, deps.kb_store, deps.kb.clone(), deps.embedder, events_tx.clone(), settings.kb_poll_interval);
+    let kb_articles = deps.kb.snapshot().len();
+    let (kb_status_tx, kb_status_rx) = watch::channel(KbStatus { articles: kb_articles, fresh_as_of: None });
+
+    let queue = QueueTask::open(&deps.db, settings.clone(), events_tx.clone(), outbox_notify.clone())?;
+    let publisher =
+        PublisherStage::new(queue.outbox(), deps.sink, settings.retry.clone(), command_tx.clone(), outbox_notify);
+    let extract = ExtractStage {
+        embedder: deps.embedder.clone(),
+        kb: deps.kb.clone(),
+        settings: settings.clone(),
+        out: queue_in_tx,
+        paused: paused_rx.clone(),
+    };
+    let kb_sync = KbSyncStage {
+        source: deps.knowledge,
+        store: deps.kb_store,
+        kb: deps.kb.clone(),
+        embedder: deps.embedder,
+        events: events_tx.clone(),
+        status: kb_status_tx,
+        interval: settings.kb_poll_interval,
+    };
+    let status = StatusInputs { connection: conn_rx, paused: paused_rx, kb: kb_status_rx, out: status_tx };
 
     tracker.spawn(deps.events.run(event_tx, conn_tx, cancel.child_token()));
     tracker.spawn(extract.run(event_rx, cancel.child_token()));
-    tracker.spawn(queue.run(queue_in_rx, command_rx, status_tx, conn_rx, paused_rx, cancel.child_token()));
+    tracker.spawn(queue.run(queue_in_rx, command_rx, status, cancel.child_token()));
     tracker.spawn(publisher.run(cancel.child_token()));
     tracker.spawn(kb_sync.run(refresh_rx, cancel.child_token()));
     tracker.close();
@@ -116,12 +135,12 @@ pub fn start(deps: PipelineDeps, settings: PipelineSettings) -> Result<PipelineH
     })
 }
 
-fn initial_status(kb: &KbHandle) -> StatusSnapshot {
+fn initial_status(kb_articles: usize) -> StatusSnapshot {
     StatusSnapshot {
         connection: ConnectionStatus::Connecting,
         paused: false,
         pending_cards: 0,
-        kb_articles: kb.snapshot().len(),
+        kb_articles,
         kb_fresh_as_of: None,
         latency_event_to_queued: LatencyStats::default(),
         latency_approved_to_delivered: LatencyStats::default(),

@@ -2,14 +2,8 @@
 
 use std::time::Duration;
 
-/// Auto-approve policy: off by default; a supervisor opts in.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub enum AutoApprove {
-    #[default]
-    Off,
-    /// Approve every card whose fused score is at least this.
-    ScoreAtLeast(f32),
-}
+pub use crate::publish::RetryPolicy;
+pub use crate::queue::AutoApprove;
 
 /// How the pipeline behaves; every field has a sensible default.
 #[derive(Debug, Clone)]
@@ -33,6 +27,8 @@ pub struct PipelineSettings {
     pub kb_poll_interval: Duration,
     /// Who decisions are attributed to in the audit log.
     pub operator: String,
+    /// How the publisher retries a card before leaving it in the outbox for a later pass.
+    pub retry: RetryPolicy,
 }
 
 impl Default for PipelineSettings {
@@ -49,6 +45,7 @@ impl Default for PipelineSettings {
             max_tracked_interactions: 2_000,
             kb_poll_interval: Duration::from_secs(300),
             operator: "supervisor".to_string(),
+            retry: RetryPolicy::default(),
         }
     }
 }
