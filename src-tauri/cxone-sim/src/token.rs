@@ -39,6 +39,28 @@ impl IntoResponse for Refusal {
     }
 }
 
+/// Why a token request was refused (OAuth error codes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum GrantRefusal {
+    InvalidClient,
+    UnsupportedGrantType,
+    InvalidGrant,
+    InvalidScope,
+}
+
+impl IntoResponse for GrantRefusal {
+    fn into_response(self) -> Response {
+        match self {
+            Self::InvalidClient => error_response(StatusCode::UNAUTHORIZED, "invalid_client"),
+            Self::UnsupportedGrantType => {
+                error_response(StatusCode::BAD_REQUEST, "unsupported_grant_type")
+            }
+            Self::InvalidGrant => error_response(StatusCode::BAD_REQUEST, "invalid_grant"),
+            Self::InvalidScope => error_response(StatusCode::BAD_REQUEST, "invalid_scope"),
+        }
+    }
+}
+
 /// Issued tokens with their expiry and scopes.
 #[derive(Default)]
 pub(crate) struct TokenStore {
@@ -140,23 +162,20 @@ fn grant(
     form: &HashMap<String, String>,
     grant_type: &str,
     owner_ok: bool,
-) -> Result<(String, Duration, String), Response> {
+) -> Result<(String, Duration, String), GrantRefusal> {
     state.stats().token_requests += 1;
     let config = &state.config;
     let client_ok = client_credentials(headers, form)
         .is_some_and(|(id, secret)| id == config.client_id && secret == config.client_secret);
     if !client_ok || state.faults.snapshot().reject_client {
         tracing::info!("token request refused: invalid_client");
-        return Err(error_response(StatusCode::UNAUTHORIZED, "invalid_client"));
+        return Err(GrantRefusal::InvalidClient);
     }
     if form.get("grant_type").map(String::as_str) != Some(grant_type) {
-        return Err(error_response(
-            StatusCode::BAD_REQUEST,
-            "unsupported_grant_type",
-        ));
+        return Err(GrantRefusal::UnsupportedGrantType);
     }
     if !owner_ok {
-        return Err(error_response(StatusCode::BAD_REQUEST, "invalid_grant"));
+        return Err(GrantRefusal::InvalidGrant);
     }
     let granted: HashSet<&str> = config.granted_scopes.split_whitespace().collect();
     let requested: HashSet<&str> = match form.get("scope") {
@@ -164,7 +183,7 @@ fn grant(
         _ => granted.clone(),
     };
     if !requested.is_subset(&granted) {
-        return Err(error_response(StatusCode::BAD_REQUEST, "invalid_scope"));
+        return Err(GrantRefusal::InvalidScope);
     }
     let ttl = token_ttl(state);
     let mut scope_list: Vec<&str> = requested.iter().copied().collect();
@@ -203,7 +222,7 @@ pub(crate) async fn oauth_token(
             "scope": scope,
         }))
         .into_response(),
-        Err(response) => response,
+        Err(refusal) => refusal.into_response(),
     }
 }
 
@@ -219,7 +238,7 @@ pub(crate) async fn access_key_token(
         && form.get("password") == Some(&config.access_key_secret);
     let (token, ttl, scope) = match grant(&state, &headers, &form, "password", key_ok) {
         Ok(granted) => granted,
-        Err(response) => return response,
+        Err(refusal) => return refusal.into_response(),
     };
     Json(json!({
         "access_token": token,

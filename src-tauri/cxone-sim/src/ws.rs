@@ -157,7 +157,7 @@ impl Connection {
                 }
                 self.frames_sent += 1;
                 let drop_after = self.state.faults.snapshot().drop_after_events;
-                if drop_after > 0 && self.frames_sent % drop_after == 0 {
+                if drop_after > 0 && self.frames_sent >= drop_after {
                     return Step::Drop;
                 }
                 Step::Continue
