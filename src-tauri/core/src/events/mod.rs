@@ -1,8 +1,15 @@
 //! The interactions stream: protocol parsing, the WebSocket client, reconnect backoff.
 
 use async_trait::async_trait;
+
+pub mod backoff;
+pub mod protocol;
+pub mod ws;
+
+pub use protocol::{parse_frame, Parsed};
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
+pub use ws::{EventStats, EventStatsSnapshot, WsEventSource, WsSettings};
 
 use crate::domain::InteractionEvent;
 
