@@ -6,12 +6,16 @@
 //! - [`domain`]: the plain data that flows between stages.
 //! - [`auth`]: secret store (keychain) and token sources.
 //! - [`events`]: the interactions stream (WebSocket), parsing, reconnect.
+//! - [`assets`]: where the model and ONNX Runtime are, and whether they are usable.
 //! - [`nlp`]: key phrases and the local MiniLM embedder.
 //! - [`kb`]: knowledge client, sled store, HNSW + BM25 snapshot.
 
+pub mod assets;
 pub mod auth;
 pub mod domain;
 pub mod events;
 pub mod kb;
 pub mod nlp;
 pub mod pipeline;
+#[cfg(feature = "test-util")]
+pub mod testing;
