@@ -7,15 +7,34 @@
 //! - [`config`]: raw TOML + environment → validated settings.
 //! - [`auth`]: secret store (keychain) and token sources.
 //! - [`events`]: the interactions stream (WebSocket), parsing, reconnect.
+//! - [`assets`]: where the model and ONNX Runtime are, and whether they are usable.
 //! - [`nlp`]: key phrases and the local MiniLM embedder.
-//! - [`kb`]: knowledge client, sled store, HNSW + BM25 snapshot.
+//! - [`kb`]: knowledge client, sled store, HNSW + BM25 snapshot, [`kb::retrieve`].
+//! - [`rank`]: hybrid score fusion (pure functions).
+//! - [`pii`]: redaction of card numbers, SSNs, e-mails and phone numbers.
+//! - [`interaction`]: per-interaction state (turn window, debounce, seen articles).
+//! - [`queue`]: the approval state machine; [`outbox`]: durable delivery queue; [`audit`]: decision log;
+//!   [`metrics`]: latency percentiles.
 //! - [`publish`]: the Assist card sink and its retry policy.
+//! - [`pipeline`]: the stages as tokio tasks and the handle the shell drives them with.
+//! - [`eval`]: recall/MRR/nDCG evaluation of the retrieval methods on a JSONL dev set.
 
+pub mod assets;
+pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod domain;
+pub mod eval;
 pub mod events;
+pub mod interaction;
 pub mod kb;
+pub mod metrics;
 pub mod nlp;
+pub mod outbox;
+pub mod pii;
 pub mod pipeline;
 pub mod publish;
+pub mod queue;
+pub mod rank;
+#[cfg(feature = "test-util")]
+pub mod testing;
