@@ -15,3 +15,4 @@ pub mod events;
 pub mod kb;
 pub mod nlp;
 pub mod pipeline;
+pub mod rank;
