@@ -7,10 +7,13 @@
 //! - [`auth`]: secret store (keychain) and token sources.
 //! - [`events`]: the interactions stream (WebSocket), parsing, reconnect.
 //! - [`nlp`]: key phrases and the local MiniLM embedder.
-//! - [`kb`]: knowledge client, sled store, HNSW + BM25 snapshot.
+//! - [`kb`]: knowledge client, sled store, HNSW + BM25 snapshot, [`kb::retrieve`].
+//! - [`rank`]: hybrid score fusion (pure functions).
+//! - [`eval`]: recall/MRR/nDCG evaluation of the retrieval methods on a JSONL dev set.
 
 pub mod auth;
 pub mod domain;
+pub mod eval;
 pub mod events;
 pub mod kb;
 pub mod nlp;
