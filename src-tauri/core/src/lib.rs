@@ -8,10 +8,20 @@
 //! - [`events`]: the interactions stream (WebSocket), parsing, reconnect.
 //! - [`nlp`]: key phrases and the local MiniLM embedder.
 //! - [`kb`]: knowledge client, sled store, HNSW + BM25 snapshot.
+//! - [`pii`]: redaction of card numbers, SSNs, e-mails and phone numbers.
+//! - [`interaction`]: per-interaction state (turn window, debounce, seen articles).
+//! - [`queue`]: the approval state machine; [`outbox`]: durable delivery queue;
+//!   [`audit`]: durable decision log and exports; [`metrics`]: latency percentiles.
 
+pub mod audit;
 pub mod auth;
 pub mod domain;
 pub mod events;
+pub mod interaction;
 pub mod kb;
+pub mod metrics;
 pub mod nlp;
 pub mod pipeline;
+pub mod pii;
+pub mod queue;
+pub mod outbox;
