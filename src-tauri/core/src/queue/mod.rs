@@ -1,0 +1,344 @@
+//! The approval queue: one state machine per card, pending → approved | edited-approved |
+//! rejected | expired, owned by one task (this is a plain struct; the pipeline wraps it).
+//!
+//! Deciding is two-phase so that nothing is acknowledged before it is stored:
+//! [`ApprovalQueue::plan`] validates an action and returns the [`Transition`]s without changing
+//! anything; the caller writes approvals to the outbox, then [`ApprovalQueue::commit`]s the ones
+//! that were stored ([`durable::apply_durably`] does exactly that). [`ApprovalQueue::apply`] is
+//! plan + commit for callers without an outbox.
+//!
+//! Memory is bounded: decided cards whose delivery is final and ended interactions beyond the
+//! configured limits are forgotten, oldest first (see [`retention`]).
+
+pub mod durable;
+mod retention;
+mod types;
+
+use std::collections::{HashMap, HashSet};
+
+pub use types::{
+    action_card_id, AutoApprove, QueueConfig, QueueError, SuggestedCard, Transition,
+    AUTO_APPROVE_ACTOR,
+};
+
+use crate::domain::{ArticleId, CardContent};
+use crate::pipeline::api::{
+    CardAction, CardId, CardTimings, CardView, Decision, Delivery, InteractionView, QueueSnapshot,
+};
+
+/// Interaction state string while the interaction is live.
+pub const ACTIVE_STATE: &str = "active";
+
+#[derive(Debug, Clone)]
+struct InteractionRecord {
+    state: String,
+    context: String,
+    no_suggestion_reason: Option<String>,
+    last_update_ms: u64,
+    created_seq: u64,
+    ended_ms: Option<u64>,
+    card_ids: Vec<CardId>,
+    /// Every article ever queued here (kept when its card is forgotten): never re-suggested.
+    article_ids: HashSet<ArticleId>,
+}
+
+impl InteractionRecord {
+    fn new(created_seq: u64, now_ms: u64) -> Self {
+        Self {
+            state: ACTIVE_STATE.to_string(),
+            context: String::new(),
+            no_suggestion_reason: None,
+            last_update_ms: now_ms,
+            created_seq,
+            ended_ms: None,
+            card_ids: Vec::new(),
+            article_ids: HashSet::new(),
+        }
+    }
+}
+
+/// The card state machine for every live interaction.
+#[derive(Debug, Default)]
+pub struct ApprovalQueue {
+    config: QueueConfig,
+    interactions: HashMap<String, InteractionRecord>,
+    cards: HashMap<CardId, CardView>,
+    next_seq: u64,
+    forgotten: retention::ForgottenIds,
+}
+
+/// Stable card id (also the Idempotency-Key): a UUID v5 of interaction and article, so the same
+/// suggestion keeps its id across restarts and can never be sent twice.
+pub fn card_id_for(interaction_id: &str, article_id: &str) -> CardId {
+    let name = format!("{interaction_id}\u{1f}{article_id}");
+    uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, name.as_bytes()).to_string()
+}
+
+impl ApprovalQueue {
+    pub fn new(config: QueueConfig) -> Self {
+        let forgotten = retention::ForgottenIds::new(config.max_ended_interactions.max(1) * 8);
+        Self { config, forgotten, ..Self::default() }
+    }
+
+    pub fn config(&self) -> &QueueConfig {
+        &self.config
+    }
+
+    fn record_mut(&mut self, interaction_id: &str, now_ms: u64) -> Option<&mut InteractionRecord> {
+        if self.forgotten.contains(interaction_id) {
+            return None;
+        }
+        if !self.interactions.contains_key(interaction_id) {
+            self.next_seq += 1;
+            let record = InteractionRecord::new(self.next_seq, now_ms);
+            self.interactions.insert(interaction_id.to_string(), record);
+        }
+        self.interactions.get_mut(interaction_id)
+    }
+
+    /// Updates the redacted context shown for an interaction.
+    pub fn note_context(&mut self, interaction_id: &str, context: String, now_ms: u64) {
+        if let Some(record) = self.record_mut(interaction_id, now_ms) {
+            record.context = context;
+            record.last_update_ms = record.last_update_ms.max(now_ms);
+        }
+    }
+
+    /// Records why no card was queued ("no suggestion: best 0.31 < 0.45"); None clears it.
+    pub fn note_no_suggestion(&mut self, interaction_id: &str, reason: Option<String>, now_ms: u64) {
+        if let Some(record) = self.record_mut(interaction_id, now_ms) {
+            record.no_suggestion_reason = reason;
+        }
+    }
+
+    /// Queues new pending cards, skipping articles already queued for this interaction and
+    /// anything for an ended interaction. Returns the cards actually queued.
+    pub fn add_suggestions(
+        &mut self,
+        interaction_id: &str,
+        suggestions: Vec<SuggestedCard>,
+        now_ms: u64,
+    ) -> Vec<CardView> {
+        let Some(record) = self.record_mut(interaction_id, now_ms) else {
+            tracing::debug!(interaction_id, "suggestions for a forgotten interaction dropped");
+            return Vec::new();
+        };
+        if record.ended_ms.is_some() {
+            tracing::debug!(interaction_id, "suggestions for an ended interaction dropped");
+            return Vec::new();
+        }
+        let mut queued = Vec::new();
+        for suggestion in suggestions {
+            if !record.article_ids.insert(suggestion.article_id.clone()) {
+                continue;
+            }
+            let card = new_card(interaction_id, suggestion, now_ms);
+            record.card_ids.push(card.card_id.clone());
+            queued.push(card);
+        }
+        if !queued.is_empty() {
+            record.no_suggestion_reason = None;
+            record.last_update_ms = record.last_update_ms.max(now_ms);
+        }
+        for card in &queued {
+            self.cards.insert(card.card_id.clone(), card.clone());
+        }
+        queued
+    }
+
+    /// The approvals the auto-approve policy makes for freshly queued cards (none when off).
+    pub fn auto_actions(&self, queued: &[CardView]) -> Vec<CardAction> {
+        queued
+            .iter()
+            .filter(|card| card.decision == Decision::Pending)
+            .filter(|card| self.config.auto_approve.approves(card.scores.fused))
+            .map(|card| CardAction::Approve { card_id: card.card_id.clone() })
+            .collect()
+    }
+
+    /// Validates an action and returns what it would change, without changing anything.
+    pub fn plan(&self, action: &CardAction, who: &str, now_ms: u64) -> Result<Vec<Transition>, QueueError> {
+        match action {
+            CardAction::Approve { card_id } => {
+                let card = self.pending_card(card_id)?;
+                Ok(vec![transition(card, Decision::Approved, Some(card.suggested.clone()), who, now_ms)])
+            }
+            CardAction::EditApprove { card_id, title, body } => {
+                let card = self.pending_card(card_id)?;
+                let sent = edited_content(&card.suggested, title, body)?;
+                let to = if sent == card.suggested { Decision::Approved } else { Decision::EditedApproved };
+                Ok(vec![transition(card, to, Some(sent), who, now_ms)])
+            }
+            CardAction::Reject { card_id } => {
+                let card = self.pending_card(card_id)?;
+                Ok(vec![transition(card, Decision::Rejected, None, who, now_ms)])
+            }
+            CardAction::ApproveAll { interaction_id } => {
+                let record = self
+                    .interactions
+                    .get(interaction_id)
+                    .ok_or_else(|| QueueError::UnknownInteraction(interaction_id.clone()))?;
+                Ok(self
+                    .cards_of(record)
+                    .filter(|card| card.decision == Decision::Pending)
+                    .map(|card| transition(card, Decision::Approved, Some(card.suggested.clone()), who, now_ms))
+                    .collect())
+            }
+        }
+    }
+
+    /// Applies planned transitions whose card is still pending; returns the ones applied.
+    /// Approved cards get delivery `Queued` (the caller stored them in the outbox first).
+    pub fn commit(&mut self, transitions: &[Transition]) -> Vec<Transition> {
+        let mut applied = Vec::new();
+        for t in transitions {
+            let Some(card) = self.cards.get_mut(&t.card_id) else { continue };
+            if card.decision != Decision::Pending {
+                continue;
+            }
+            card.decision = t.to;
+            card.sent = t.sent.clone();
+            card.timings.decided_ms = Some(t.at_ms);
+            if t.is_approval() {
+                card.delivery = Delivery::Queued;
+            }
+            applied.push(t.clone());
+        }
+        self.prune();
+        applied
+    }
+
+    /// Plan + commit, for callers that do not need the outbox in between.
+    pub fn apply(&mut self, action: CardAction, who: &str, now_ms: u64) -> Result<Vec<Transition>, QueueError> {
+        let planned = self.plan(&action, who, now_ms)?;
+        Ok(self.commit(&planned))
+    }
+
+    /// Marks the interaction ended with `state`; its pending cards become expired.
+    pub fn expire_interaction(&mut self, interaction_id: &str, state: &str, now_ms: u64) -> Vec<Transition> {
+        let Some(record) = self.record_mut(interaction_id, now_ms) else { return Vec::new() };
+        record.state = state.to_string();
+        record.ended_ms.get_or_insert(now_ms);
+        let card_ids = record.card_ids.clone();
+        let expired: Vec<Transition> = card_ids
+            .iter()
+            .filter_map(|id| self.cards.get(id))
+            .filter(|card| card.decision == Decision::Pending)
+            .map(|card| transition(card, Decision::Expired, None, "system", now_ms))
+            .collect();
+        self.commit(&expired)
+    }
+
+    /// Records the delivery state of an approved card (sets `delivered_ms` when sent).
+    pub fn set_delivery(&mut self, card_id: &str, delivery: Delivery, now_ms: u64) -> Result<CardView, QueueError> {
+        let card = self
+            .cards
+            .get_mut(card_id)
+            .ok_or_else(|| QueueError::UnknownCard(card_id.to_string()))?;
+        if !matches!(card.decision, Decision::Approved | Decision::EditedApproved) {
+            return Err(QueueError::NotApproved(card_id.to_string()));
+        }
+        if delivery == Delivery::Sent {
+            card.timings.delivered_ms.get_or_insert(now_ms);
+        }
+        card.delivery = delivery;
+        let view = card.clone();
+        self.prune();
+        Ok(view)
+    }
+
+    /// One card, if still retained.
+    pub fn card(&self, card_id: &str) -> Option<&CardView> {
+        self.cards.get(card_id)
+    }
+
+    /// Cards waiting for a decision.
+    pub fn pending_count(&self) -> usize {
+        self.cards.values().filter(|c| c.decision == Decision::Pending).count()
+    }
+
+    /// Everything the window renders, newest interaction first, cards in queued order.
+    pub fn snapshot(&self) -> QueueSnapshot {
+        let mut records: Vec<(&String, &InteractionRecord)> = self.interactions.iter().collect();
+        records.sort_by(|a, b| {
+            (b.1.last_update_ms, b.1.created_seq).cmp(&(a.1.last_update_ms, a.1.created_seq))
+        });
+        let interactions = records
+            .into_iter()
+            .map(|(id, record)| InteractionView {
+                interaction_id: id.clone(),
+                state: record.state.clone(),
+                context: record.context.clone(),
+                no_suggestion_reason: record.no_suggestion_reason.clone(),
+                last_update_ms: record.last_update_ms,
+                cards: self.cards_of(record).cloned().collect(),
+            })
+            .collect();
+        QueueSnapshot { interactions }
+    }
+
+    fn cards_of<'a>(&'a self, record: &'a InteractionRecord) -> impl Iterator<Item = &'a CardView> + 'a {
+        record.card_ids.iter().filter_map(|id| self.cards.get(id))
+    }
+
+    fn pending_card(&self, card_id: &str) -> Result<&CardView, QueueError> {
+        let card = self
+            .cards
+            .get(card_id)
+            .ok_or_else(|| QueueError::UnknownCard(card_id.to_string()))?;
+        match card.decision {
+            Decision::Pending => Ok(card),
+            decision => Err(QueueError::AlreadyDecided { card_id: card_id.to_string(), decision }),
+        }
+    }
+}
+
+fn new_card(interaction_id: &str, s: SuggestedCard, now_ms: u64) -> CardView {
+    CardView {
+        card_id: card_id_for(interaction_id, &s.article_id),
+        interaction_id: interaction_id.to_string(),
+        article_id: s.article_id,
+        article_url: s.article_url,
+        article_updated_at: s.article_updated_at,
+        suggested: s.content,
+        sent: None,
+        scores: s.scores,
+        key_phrases: s.key_phrases,
+        context: s.context,
+        decision: Decision::Pending,
+        delivery: Delivery::None,
+        timings: CardTimings {
+            event_received_ms: s.event_received_ms,
+            queued_ms: now_ms,
+            decided_ms: None,
+            delivered_ms: None,
+        },
+    }
+}
+
+fn transition(card: &CardView, to: Decision, sent: Option<CardContent>, who: &str, at_ms: u64) -> Transition {
+    Transition {
+        card_id: card.card_id.clone(),
+        interaction_id: card.interaction_id.clone(),
+        article_id: card.article_id.clone(),
+        from: card.decision,
+        to,
+        sent,
+        who: who.to_string(),
+        at_ms,
+    }
+}
+
+fn edited_content(suggested: &CardContent, title: &str, body: &str) -> Result<CardContent, QueueError> {
+    let (title, body) = (title.trim(), body.trim());
+    if title.is_empty() {
+        return Err(QueueError::EmptyTitle);
+    }
+    if body.is_empty() {
+        return Err(QueueError::EmptyBody);
+    }
+    Ok(CardContent { title: title.to_string(), body: body.to_string(), score: suggested.score })
+}
+
+#[cfg(test)]
+mod tests;
