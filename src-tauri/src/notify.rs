@@ -1,0 +1,80 @@
+//! Desktop notifications for cards that arrive while the window is hidden, rate-limited so a burst makes one toast.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+/// At most one notification per this interval; cards arriving in between are counted into the next one.
+pub const MIN_INTERVAL: Duration = Duration::from_secs(20);
+
+/// Rate limiter: decides whether to notify now and how many cards the notification covers.
+#[derive(Debug, Default)]
+pub struct RateLimiter {
+    last_shown: Option<Instant>,
+    waiting: usize,
+}
+
+impl RateLimiter {
+    /// Records one new card at `now`; returns `Some(count)` when a notification for `count` cards should show.
+    pub fn on_card(&mut self, now: Instant) -> Option<usize> {
+        self.waiting += 1;
+        let due = self.last_shown.map_or(true, |last| now.duration_since(last) >= MIN_INTERVAL);
+        if !due {
+            return None;
+        }
+        self.last_shown = Some(now);
+        Some(std::mem::take(&mut self.waiting))
+    }
+}
+
+/// Thread-safe wrapper kept in the shell state.
+#[derive(Debug, Default)]
+pub struct NotificationGate(Mutex<RateLimiter>);
+
+impl NotificationGate {
+    /// See [`RateLimiter::on_card`]; a poisoned lock suppresses the notification.
+    pub fn on_card(&self) -> Option<usize> {
+        self.0.lock().ok()?.on_card(Instant::now())
+    }
+}
+
+/// Title and body of the notification for `count` new cards, the newest titled `title`.
+pub fn notification_text(count: usize, title: &str) -> (String, String) {
+    if count <= 1 {
+        ("New suggestion".to_owned(), title.to_owned())
+    } else {
+        (format!("{count} new suggestions"), format!("Latest: {title}"))
+    }
+}
+
+/// Shows the notification (desktop only; failures are logged, never fatal).
+pub fn show<R: tauri::Runtime>(app: &tauri::AppHandle<R>, count: usize, title: &str) {
+    use tauri_plugin_notification::NotificationExt;
+    let (heading, body) = notification_text(count, title);
+    if let Err(error) = app.notification().builder().title(heading).body(body).show() {
+        tracing::warn!(%error, "could not show a desktop notification");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_burst_makes_one_notification_and_the_rest_are_counted_later() {
+        let mut limiter = RateLimiter::default();
+        assert_eq!(limiter.on_card(Instant::now()), Some(1));
+        assert_eq!(limiter.on_card(Instant::now()), None);
+        tokio::time::advance(Duration::from_secs(5)).await;
+        assert_eq!(limiter.on_card(Instant::now()), None);
+        tokio::time::advance(MIN_INTERVAL).await;
+        assert_eq!(limiter.on_card(Instant::now()), Some(3));
+    }
+
+    #[test]
+    fn text_for_one_and_many() {
+        assert_eq!(notification_text(1, "Reset").1, "Reset");
+        assert_eq!(notification_text(3, "Reset").0, "3 new suggestions");
+    }
+}
