@@ -16,9 +16,10 @@
 //! - [`queue`]: the approval state machine; [`outbox`]: durable delivery queue; [`audit`]: decision log;
 //!   [`metrics`]: latency percentiles.
 //! - [`publish`]: the Assist card sink and its retry policy.
-//! - [`pipeline`]: the stages as tokio tasks and the handle the shell drives them with.
+//! - [`pipeline`]: the stages as tokio tasks and the handle the shell drives them with; [`assemble`]: config → running pipeline.
 //! - [`eval`]: recall/MRR/nDCG evaluation of the retrieval methods on a JSONL dev set.
 
+pub mod assemble;
 pub mod assets;
 pub mod audit;
 pub mod auth;

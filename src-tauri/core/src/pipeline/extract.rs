@@ -169,7 +169,7 @@ pub(crate) fn retrieve_for_window(
     settings: &PipelineSettings,
     window: &str,
 ) -> Result<(Vec<String>, Vec<(Article, LegScores)>), String> {
-    let phrases = keyphrases::extract(window, 8);
+    let phrases = keyphrases::extract_keyphrases(window, &keyphrases::KeyPhraseOptions::default());
     let bm25_query = keyphrases::query_text(&phrases);
     let vectors = embedder.embed(&[window]).map_err(|e| e.to_string())?;
     let query_vec = vectors.into_iter().next().ok_or("the embedder returned no vector")?;

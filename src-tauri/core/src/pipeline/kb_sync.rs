@@ -66,7 +66,7 @@ impl KbSyncStage {
         let changes = self.source.fetch_changes().await.map_err(|e| PipelineError::KbRefresh(e.to_string()))?;
         let (upserted, removed) = match changes {
             KbChanges::NotModified => (0, 0),
-            KbChanges::Complete { articles } => self.apply_listing(articles).await?,
+            KbChanges::Full { articles, .. } => self.apply_listing(articles).await?,
         };
         let fresh_as_of = super::rfc3339_now();
         let total_articles = self.kb.snapshot().len();

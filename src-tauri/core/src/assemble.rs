@@ -1,0 +1,94 @@
+//! Builds a running pipeline from a validated [`Config`]: sled databases under the data dir, the KB snapshot
+//! (warm start from sled, rebuild on a model change), the token source, the WebSocket, the knowledge client and
+//! the card sink. The shell (tray app, headless, tests) calls [`start_pipeline`]; paths come from the caller.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::auth::secrets::SecretStore;
+use crate::auth::token::{build_http_client, OAuthTokenSource, TokenSettings};
+use crate::auth::TokenSource;
+use crate::config::Config;
+use crate::events::ws::{WsEventSource, WsSettings};
+use crate::kb::client::HttpKnowledgeSource;
+use crate::kb::{HnswParams, KbHandle, KbSnapshot, KbStore, StoreState};
+use crate::nlp::Embedder;
+use crate::pipeline::{self, PipelineDeps, PipelineHandle, PipelineSettings};
+use crate::publish::HttpCardSink;
+
+/// Why the pipeline could not start; the message says what to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot open the data directory {path}: {reason}")]
+    Storage { path: String, reason: String },
+    #[error("cannot load the knowledge base: {0}")]
+    Kb(String),
+    #[error("cannot set up HTTP: {0}")]
+    Http(String),
+    #[error(transparent)]
+    Pipeline(#[from] pipeline::PipelineError),
+}
+
+/// Pipeline settings from the config's `[ranking]` and `[pipeline]` sections.
+pub fn settings_from_config(config: &Config) -> PipelineSettings {
+    let auto_approve = match config.pipeline.auto_approve {
+        crate::config::AutoApprove::None => crate::queue::AutoApprove::Off,
+        crate::config::AutoApprove::ScoreAtLeast(x) => crate::queue::AutoApprove::ScoreAtLeast(x),
+    };
+    PipelineSettings {
+        debounce: config.pipeline.debounce,
+        window_turns: config.pipeline.window_turns,
+        top_k: config.ranking.top_k,
+        min_score: config.pipeline.min_score,
+        dense_weight: config.ranking.dense_weight,
+        bm25_weight: config.ranking.bm25_weight,
+        auto_approve,
+        kb_poll_interval: config.kb_poll_interval,
+        ..PipelineSettings::default()
+    }
+}
+
+/// Opens the KB store and builds the first snapshot from it (no re-embedding unless the model changed).
+pub async fn open_kb(data_dir: &Path, embedder: Arc<dyn Embedder>) -> Result<(Arc<KbStore>, Arc<KbHandle>), StartError> {
+    let path = data_dir.join("kb");
+    let storage = |e: &dyn std::fmt::Display| StartError::Storage { path: path.display().to_string(), reason: e.to_string() };
+    std::fs::create_dir_all(&path).map_err(|e| storage(&e))?;
+    let store = KbStore::open(&path, embedder.model_name(), embedder.dim()).map_err(|e| storage(&e))?;
+    let store = Arc::new(store);
+    let (task_store, task_embedder) = (store.clone(), embedder.clone());
+    let snapshot = tokio::task::spawn_blocking(move || -> Result<KbSnapshot, StartError> {
+        if let StoreState::NeedsRebuild { recorded, expected } = task_store.state().map_err(|e| StartError::Kb(e.to_string()))? {
+            tracing::warn!(%recorded, %expected, "KB vectors were built with another model; rebuilding from stored articles");
+            task_store.rebuild(task_embedder.as_ref(), &mut |_, _| {}).map_err(|e| StartError::Kb(e.to_string()))?;
+        }
+        let entries = task_store.load_all().map_err(|e| StartError::Kb(e.to_string()))?;
+        KbSnapshot::build(entries, task_embedder.dim(), HnswParams::default()).map_err(|e| StartError::Kb(e.to_string()))
+    })
+    .await
+    .map_err(|e| StartError::Kb(e.to_string()))??;
+    tracing::info!(articles = snapshot.len(), "KB snapshot ready");
+    Ok((store, Arc::new(KbHandle::new(snapshot))))
+}
+
+/// Starts every stage against the endpoints in `config`, with credentials from `secrets`.
+pub async fn start_pipeline(
+    config: &Config,
+    secrets: Arc<dyn SecretStore>,
+    embedder: Arc<dyn Embedder>,
+    data_dir: &Path,
+    settings: PipelineSettings,
+) -> Result<PipelineHandle, StartError> {
+    let (kb_store, kb) = open_kb(data_dir, embedder.clone()).await?;
+    let db_path = data_dir.join("pipeline");
+    let db = sled::open(&db_path)
+        .map_err(|e| StartError::Storage { path: db_path.display().to_string(), reason: e.to_string() })?;
+    let http = build_http_client(config).map_err(|e| StartError::Http(e.to_string()))?;
+    let tokens: Arc<dyn TokenSource> = Arc::new(OAuthTokenSource::new(http.clone(), TokenSettings::from(config), secrets));
+    let events = Box::new(WsEventSource::new(WsSettings::from(config), tokens.clone()));
+    let (_, last_modified) = kb_store.sync_markers().map_err(|e| StartError::Kb(e.to_string()))?;
+    let knowledge = HttpKnowledgeSource::new(http.clone(), &config.base_url, tokens.clone(), last_modified)
+        .map_err(|e| StartError::Http(e.to_string()))?;
+    let sink = Arc::new(HttpCardSink::new(http, config.base_url.clone(), tokens));
+    let deps = PipelineDeps { events, embedder, kb_store, kb, knowledge: Box::new(knowledge), sink, db };
+    Ok(pipeline::start(deps, settings)?)
+}
