@@ -20,6 +20,7 @@ pub mod events;
 pub mod headless;
 pub mod logging;
 pub mod notify;
+pub mod runtime;
 pub mod settings;
 pub mod state;
 pub mod tray;

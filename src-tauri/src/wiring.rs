@@ -1,16 +1,14 @@
-//! Which backend the tray app drives — THE ONE PLACE WHERE THE REAL PIPELINE PLUGS IN.
-//!
-//! Today: `--ui-preview` gives canned cards; otherwise the window opens with an [`OfflineBackend`] that says the
-//! pipeline is not wired. The lead replaces the `else` branch with `assist_core::pipeline::start(...)` (and `--demo`
-//! with the in-process simulator) plus `impl Backend for PipelineHandle`, and [`UnwiredSettings`] with the
-//! keychain (`KeyringStore`) and token source adapters.
+//! Which backend the tray app drives: the real pipeline (demo or tenant), canned cards for `--ui-preview`, or —
+//! when the pipeline cannot start (missing model, bad config) — an offline backend whose every answer says why.
 
 use std::sync::Arc;
 
 use crate::backend::offline::{OfflineBackend, UnwiredSettings};
+use crate::backend::pipeline::PipelineBackend;
 use crate::backend::preview::PreviewBackend;
 use crate::backend::{Backend, SettingsBackend};
 use crate::cli::CommonArgs;
+use crate::runtime::{self, RuntimePaths};
 use crate::state::AppPaths;
 
 /// The backends for this run.
@@ -19,14 +17,23 @@ pub struct Wired {
     pub settings: Arc<dyn SettingsBackend>,
 }
 
-/// Starts (or fakes) the pipeline for `options`; called from `setup`, inside Tauri's tokio runtime.
+/// Starts the pipeline for `options`; called from `setup` (blocks until the model and KB snapshot are loaded).
 pub fn start(options: &CommonArgs, paths: &AppPaths) -> Wired {
     let backend: Arc<dyn Backend> = if options.ui_preview {
         tracing::info!("UI preview: canned suggestions, no network");
         Arc::new(PreviewBackend::default())
     } else {
-        tracing::warn!(config = %paths.config_file.display(), demo = options.demo, "pipeline not wired into the shell yet");
-        Arc::new(OfflineBackend::new("the pipeline is not wired into this build yet"))
+        let runtime_paths = RuntimePaths {
+            config_file: Some(paths.config_file.clone()),
+            data_dir: runtime::default_data_dir(),
+        };
+        match tauri::async_runtime::block_on(runtime::start(options, &runtime_paths, |_| {})) {
+            Ok(running) => Arc::new(PipelineBackend::new(running.handle, running.sim)),
+            Err(error) => {
+                tracing::error!(error = %format!("{error:#}"), "the pipeline could not start");
+                Arc::new(OfflineBackend::new(format!("{error:#}")))
+            }
+        }
     };
     Wired { backend, settings: Arc::new(UnwiredSettings) }
 }

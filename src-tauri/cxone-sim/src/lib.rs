@@ -134,6 +134,24 @@ impl SimServer {
         script::spawn_playlist(self.state.clone(), convs, turn_interval, gap, repeat)
     }
 
+    /// Like [`SimServer::spawn_playlist`], but waits until a WebSocket client is connected (demo mode:
+    /// the first call should not be played to nobody).
+    pub fn spawn_playlist_when_connected(
+        &self,
+        convs: Vec<Conversation>,
+        turn_interval: Duration,
+        gap: Duration,
+        repeat: bool,
+    ) -> JoinHandle<()> {
+        let state = self.state.clone();
+        tokio::spawn(async move {
+            while state.connected_clients() == 0 && !state.shutdown.is_cancelled() {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            let _ = script::spawn_playlist(state, convs, turn_interval, gap, repeat).await;
+        })
+    }
+
     /// Every card accepted by the assist endpoint, in order.
     pub fn received_cards(&self) -> Vec<ReceivedCard> {
         self.state.assist_log().cards.clone()

@@ -9,6 +9,7 @@
 //! - [`preview`]: canned interactions for UI work and WebDriver tests (`--ui-preview`), no network.
 
 pub mod offline;
+pub mod pipeline;
 pub mod preview;
 
 use std::path::Path;

@@ -64,17 +64,35 @@ impl KbSyncStage {
 
     async fn refresh(&mut self) -> Result<KbRefreshSummary, PipelineError> {
         let changes = self.source.fetch_changes().await.map_err(|e| PipelineError::KbRefresh(e.to_string()))?;
-        let (upserted, removed) = match changes {
-            KbChanges::NotModified => (0, 0),
-            KbChanges::Full { articles, .. } => self.apply_listing(articles).await?,
+        let (upserted, removed, last_modified) = match changes {
+            KbChanges::NotModified => (0, 0, None),
+            KbChanges::Full { articles, last_modified } => {
+                let (upserted, removed) = self.apply_listing(articles).await?;
+                (upserted, removed, Some(last_modified))
+            }
         };
         let fresh_as_of = super::rfc3339_now();
         let total_articles = self.kb.snapshot().len();
-        let markers_store = self.store.clone();
-        let marker = fresh_as_of.clone();
-        let _ = tokio::task::spawn_blocking(move || markers_store.set_sync_markers(&marker, None)).await;
+        self.persist_markers(fresh_as_of.clone(), last_modified).await;
         self.status.send_replace(KbStatus { articles: total_articles, fresh_as_of: Some(fresh_as_of.clone()) });
         Ok(KbRefreshSummary { upserted, removed, total_articles, fresh_as_of: Some(fresh_as_of) })
+    }
+
+    /// Records when the KB was last confirmed fresh and, after a complete listing, its Last-Modified
+    /// (the next poll's If-Modified-Since, also after a restart).
+    async fn persist_markers(&self, fresh_as_of: String, last_modified: Option<Option<String>>) {
+        let store = self.store.clone();
+        let result = tokio::task::spawn_blocking(move || {
+            let keep = match last_modified {
+                Some(new) => new,
+                None => store.sync_markers()?.1,
+            };
+            store.set_sync_markers(&fresh_as_of, keep.as_deref())
+        })
+        .await;
+        if !matches!(result, Ok(Ok(()))) {
+            tracing::warn!("KB sync markers not stored; the next start does a full listing");
+        }
     }
 
     /// Diffs a complete listing against the store, embeds what changed, publishes the snapshot delta.
