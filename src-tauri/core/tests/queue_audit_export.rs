@@ -16,7 +16,13 @@ fn suggestion(article_id: &str) -> SuggestedCard {
             body: format!("**{article_id}**\nline one, with comma\nline \"two\""),
             score: 0.6125,
         },
-        scores: LegScores { dense: 0.71, bm25: 7.25, bm25_norm: 1.0, exact: 0.0, fused: 0.6125 },
+        scores: LegScores {
+            dense: 0.71,
+            bm25: 7.25,
+            bm25_norm: 1.0,
+            exact: 0.0,
+            fused: 0.6125,
+        },
         key_phrases: vec!["reset".into()],
         context: "Customer: mail me at jo@example.com, card 4111 1111 1111 1111".into(),
         event_received_ms: 1_000,
@@ -37,13 +43,21 @@ fn decide_some(log: &AuditLog) -> Vec<AuditRecord> {
         body: "**KB-2**\nline one, with comma\nunplug it for 30 s".into(),
     };
     let actions = [
-        CardAction::Approve { card_id: cards[0].card_id.clone() },
+        CardAction::Approve {
+            card_id: cards[0].card_id.clone(),
+        },
         edit,
-        CardAction::Reject { card_id: cards[2].card_id.clone() },
+        CardAction::Reject {
+            card_id: cards[2].card_id.clone(),
+        },
     ];
     let mut transitions = Vec::new();
     for (n, action) in actions.into_iter().enumerate() {
-        transitions.extend(queue.apply(action, "supervisor@example.com", 2_000 + n as u64).unwrap());
+        transitions.extend(
+            queue
+                .apply(action, "supervisor@example.com", 2_000 + n as u64)
+                .unwrap(),
+        );
     }
     transitions.extend(queue.expire_interaction("i1", "ended", 3_000));
     for t in &transitions {
@@ -65,9 +79,18 @@ fn records_survive_reopen_in_time_order_with_redacted_context() {
     assert_eq!(records, written);
     assert_eq!(records.len(), 8);
     assert!(records.windows(2).all(|w| w[0].at_ms <= w[1].at_ms));
-    assert!(records.iter().all(|r| r.context == "Customer: mail me at [EMAIL], card [CARD]"));
-    let edited = records.iter().find(|r| r.decision == Decision::EditedApproved).unwrap();
-    assert!(edited.diff.contains("- line \"two\"") && edited.diff.contains("+ unplug it for 30 s"), "{}", edited.diff);
+    assert!(records
+        .iter()
+        .all(|r| r.context == "Customer: mail me at [EMAIL], card [CARD]"));
+    let edited = records
+        .iter()
+        .find(|r| r.decision == Decision::EditedApproved)
+        .unwrap();
+    assert!(
+        edited.diff.contains("- line \"two\"") && edited.diff.contains("+ unplug it for 30 s"),
+        "{}",
+        edited.diff
+    );
     assert_eq!(edited.latency.event_to_queued_ms, Some(10));
     assert_eq!(edited.latency.queued_to_decided_ms, Some(991));
     assert_eq!(edited.who, "supervisor@example.com");
@@ -91,7 +114,10 @@ fn csv_and_jsonl_exports_parse_back() {
     let mut jsonl = Vec::new();
     assert_eq!(log.export_jsonl(&mut jsonl).unwrap(), records.len());
     let text = String::from_utf8(jsonl).unwrap();
-    let parsed: Vec<AuditRecord> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let parsed: Vec<AuditRecord> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(parsed, records);
 }
 
@@ -115,11 +141,25 @@ fn acceptance_report_counts_each_card_once() {
     let report = log.acceptance_report().unwrap();
     let counts: Vec<(&str, usize, usize, usize, usize, usize)> = report
         .iter()
-        .map(|r| (r.article_id.as_str(), r.suggested, r.approved, r.edited, r.rejected, r.expired))
+        .map(|r| {
+            (
+                r.article_id.as_str(),
+                r.suggested,
+                r.approved,
+                r.edited,
+                r.rejected,
+                r.expired,
+            )
+        })
         .collect();
     assert_eq!(
         counts,
-        [("KB-1", 1, 1, 0, 0, 0), ("KB-2", 1, 0, 1, 0, 0), ("KB-3", 1, 0, 0, 1, 0), ("KB-4", 1, 0, 0, 0, 1)]
+        [
+            ("KB-1", 1, 1, 0, 0, 0),
+            ("KB-2", 1, 0, 1, 0, 0),
+            ("KB-3", 1, 0, 0, 1, 0),
+            ("KB-4", 1, 0, 0, 0, 1)
+        ]
     );
     assert_eq!(report[0].acceptance_rate, Some(1.0));
     assert_eq!(report[2].acceptance_rate, Some(0.0));

@@ -14,7 +14,11 @@ fn entry(card_id: &str, approved_at_ms: u64) -> OutboxEntry {
     OutboxEntry {
         card_id: card_id.into(),
         interaction_id: "i1".into(),
-        content: CardContent { title: format!("title {card_id}"), body: "body".into(), score: 0.7 },
+        content: CardContent {
+            title: format!("title {card_id}"),
+            body: "body".into(),
+            score: 0.7,
+        },
         approved_at_ms,
         attempts: 0,
     }
@@ -25,8 +29,15 @@ fn suggestion(article_id: &str) -> SuggestedCard {
         article_id: article_id.into(),
         article_url: None,
         article_updated_at: None,
-        content: CardContent { title: article_id.into(), body: format!("**{article_id}**\nsnippet"), score: 0.6 },
-        scores: LegScores { fused: 0.6, ..LegScores::default() },
+        content: CardContent {
+            title: article_id.into(),
+            body: format!("**{article_id}**\nsnippet"),
+            score: 0.6,
+        },
+        scores: LegScores {
+            fused: 0.6,
+            ..LegScores::default()
+        },
         key_phrases: Vec::new(),
         context: "Customer: help".into(),
         event_received_ms: 1,
@@ -60,21 +71,33 @@ fn undelivered_entries_are_resumed_after_a_restart() {
 #[test]
 fn failing_store_acknowledges_nothing() {
     let db = sled::Config::new().temporary(true).open().unwrap();
-    let (store, failing) = FaultyStore::new(SledOutboxStore::open(&db).unwrap(), FailureMode::Writes);
+    let (store, failing) =
+        FaultyStore::new(SledOutboxStore::open(&db).unwrap(), FailureMode::Writes);
     let outbox = Outbox::with_store(Box::new(store));
     let mut queue = ApprovalQueue::new(QueueConfig::default());
     let cards = queue.add_suggestions("i1", vec![suggestion("KB-1"), suggestion("KB-2")], 5);
 
     failing.store(true, Ordering::SeqCst);
-    let action = CardAction::ApproveAll { interaction_id: "i1".into() };
+    let action = CardAction::ApproveAll {
+        interaction_id: "i1".into(),
+    };
     let err = apply_durably(&mut queue, &outbox, &action, "sup", 6).unwrap_err();
-    let ApplyError::Storage { committed, source } = err else { panic!("expected a storage error") };
+    let ApplyError::Storage { committed, source } = err else {
+        panic!("expected a storage error")
+    };
     assert!(committed.is_empty());
     assert!(matches!(source, OutboxError::Storage { .. }));
-    assert!(source.to_string().contains("No space left on device"), "{source}");
+    assert!(
+        source.to_string().contains("No space left on device"),
+        "{source}"
+    );
     for card in &cards {
         let view = queue.card(&card.card_id).unwrap();
-        assert_eq!(view.decision, Decision::Pending, "not acknowledged as approved");
+        assert_eq!(
+            view.decision,
+            Decision::Pending,
+            "not acknowledged as approved"
+        );
         assert_eq!(view.delivery, Delivery::None);
     }
     assert!(outbox.pending().unwrap().is_empty());
@@ -88,14 +111,25 @@ fn failing_store_acknowledges_nothing() {
 #[test]
 fn flush_failure_acknowledges_nothing_and_leaves_nothing_to_deliver() {
     let db = sled::Config::new().temporary(true).open().unwrap();
-    let (store, failing) = FaultyStore::new(SledOutboxStore::open(&db).unwrap(), FailureMode::Flush);
+    let (store, failing) =
+        FaultyStore::new(SledOutboxStore::open(&db).unwrap(), FailureMode::Flush);
     let outbox = Outbox::with_store(Box::new(store));
     let mut queue = ApprovalQueue::new(QueueConfig::default());
     let cards = queue.add_suggestions("i1", vec![suggestion("KB-1")], 5);
     failing.store(true, Ordering::SeqCst);
-    let approve = CardAction::Approve { card_id: cards[0].card_id.clone() };
+    let approve = CardAction::Approve {
+        card_id: cards[0].card_id.clone(),
+    };
     assert!(apply_durably(&mut queue, &outbox, &approve, "sup", 6).is_err());
-    assert!(outbox.pending().unwrap().is_empty(), "an unflushed approval must not be delivered");
-    let reject = CardAction::Reject { card_id: cards[0].card_id.clone() };
-    assert_eq!(apply_durably(&mut queue, &outbox, &reject, "sup", 7).unwrap()[0].to, Decision::Rejected);
+    assert!(
+        outbox.pending().unwrap().is_empty(),
+        "an unflushed approval must not be delivered"
+    );
+    let reject = CardAction::Reject {
+        card_id: cards[0].card_id.clone(),
+    };
+    assert_eq!(
+        apply_durably(&mut queue, &outbox, &reject, "sup", 7).unwrap()[0].to,
+        Decision::Rejected
+    );
 }

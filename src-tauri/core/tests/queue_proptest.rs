@@ -8,7 +8,9 @@ use std::sync::{Arc, Mutex};
 
 use assist_core::domain::{CardContent, LegScores};
 use assist_core::outbox::testing::{FailureMode, FaultyStore};
-use assist_core::outbox::{FinishedEntry, Outbox, OutboxEntry, OutboxStore, SledOutboxStore, StoreError};
+use assist_core::outbox::{
+    FinishedEntry, Outbox, OutboxEntry, OutboxStore, SledOutboxStore, StoreError,
+};
 use assist_core::pipeline::api::{CardAction, Decision, Delivery};
 use assist_core::queue::durable::{apply_durably, ApplyError};
 use assist_core::queue::{card_id_for, ApprovalQueue, QueueConfig, SuggestedCard};
@@ -50,7 +52,11 @@ fn suggestion(article: &str) -> SuggestedCard {
         article_id: article.into(),
         article_url: None,
         article_updated_at: None,
-        content: CardContent { title: article.into(), body: "body".into(), score: 0.5 },
+        content: CardContent {
+            title: article.into(),
+            body: "body".into(),
+            score: 0.5,
+        },
         scores: LegScores::default(),
         key_phrases: Vec::new(),
         context: String::new(),
@@ -74,7 +80,12 @@ struct CountingStore {
 
 impl CountingStore {
     fn bump(&self, card_id: &str, by: i64) {
-        *self.inserts.lock().unwrap().entry(card_id.to_string()).or_default() += by;
+        *self
+            .inserts
+            .lock()
+            .unwrap()
+            .entry(card_id.to_string())
+            .or_default() += by;
     }
 }
 
@@ -118,10 +129,20 @@ fn card(i: usize, a: usize) -> String {
 
 fn action_for(op: &Op) -> Option<CardAction> {
     Some(match op {
-        Op::Approve(i, a) => CardAction::Approve { card_id: card(*i, *a) },
-        Op::Edit(i, a, t) => CardAction::EditApprove { card_id: card(*i, *a), title: t.clone(), body: t.clone() },
-        Op::Reject(i, a) => CardAction::Reject { card_id: card(*i, *a) },
-        Op::ApproveAll(i) => CardAction::ApproveAll { interaction_id: INTERACTIONS[*i].into() },
+        Op::Approve(i, a) => CardAction::Approve {
+            card_id: card(*i, *a),
+        },
+        Op::Edit(i, a, t) => CardAction::EditApprove {
+            card_id: card(*i, *a),
+            title: t.clone(),
+            body: t.clone(),
+        },
+        Op::Reject(i, a) => CardAction::Reject {
+            card_id: card(*i, *a),
+        },
+        Op::ApproveAll(i) => CardAction::ApproveAll {
+            interaction_id: INTERACTIONS[*i].into(),
+        },
         _ => return None,
     })
 }
@@ -129,7 +150,10 @@ fn action_for(op: &Op) -> Option<CardAction> {
 fn run(ops: &[Op]) -> Observed {
     let db = sled::Config::new().temporary(true).open().unwrap();
     let inserts = Arc::new(Mutex::new(HashMap::new()));
-    let counting = CountingStore { inner: SledOutboxStore::open(&db).unwrap(), inserts: Arc::clone(&inserts) };
+    let counting = CountingStore {
+        inner: SledOutboxStore::open(&db).unwrap(),
+        inserts: Arc::clone(&inserts),
+    };
     let (store, failing) = FaultyStore::new(counting, FailureMode::Flush);
     let outbox = Outbox::with_store(Box::new(store));
     let mut queue = ApprovalQueue::new(QueueConfig::default());
@@ -139,13 +163,17 @@ fn run(ops: &[Op]) -> Observed {
             for t in transitions {
                 match t.to {
                     Decision::Rejected => seen.rejected.insert(t.card_id.clone()),
-                    Decision::Approved | Decision::EditedApproved => seen.approved.insert(t.card_id.clone()),
+                    Decision::Approved | Decision::EditedApproved => {
+                        seen.approved.insert(t.card_id.clone())
+                    }
                     _ => false,
                 };
             }
         };
         match op {
-            Op::Suggest(i, a) => drop(queue.add_suggestions(INTERACTIONS[*i], vec![suggestion(ARTICLES[*a])], now)),
+            Op::Suggest(i, a) => {
+                drop(queue.add_suggestions(INTERACTIONS[*i], vec![suggestion(ARTICLES[*a])], now))
+            }
             Op::End(i) => note(&queue.expire_interaction(INTERACTIONS[*i], "ended", now)),
             Op::Storage(fail) => failing.store(*fail, Ordering::SeqCst),
             Op::Deliver(i, a) | Op::Fail(i, a) => {
@@ -156,13 +184,18 @@ fn run(ops: &[Op]) -> Observed {
                 if matches!(op, Op::Deliver(..)) && outbox.mark_delivered(&id, now).is_ok() {
                     seen.delivered.insert(id.clone());
                     queue.set_delivery(&id, Delivery::Sent, now).unwrap();
-                } else if matches!(op, Op::Fail(..)) && outbox.mark_failed(&id, "gone", now).is_ok() {
-                    let failed = Delivery::Failed { reason: "gone".into() };
+                } else if matches!(op, Op::Fail(..)) && outbox.mark_failed(&id, "gone", now).is_ok()
+                {
+                    let failed = Delivery::Failed {
+                        reason: "gone".into(),
+                    };
                     queue.set_delivery(&id, failed, now).unwrap();
                 }
             }
             other => {
-                let Some(action) = action_for(other) else { continue };
+                let Some(action) = action_for(other) else {
+                    continue;
+                };
                 match apply_durably(&mut queue, &outbox, &action, "sup", now) {
                     Ok(applied) => note(&applied),
                     Err(ApplyError::Storage { committed, .. }) => note(&committed),
@@ -172,12 +205,18 @@ fn run(ops: &[Op]) -> Observed {
         }
     }
     for card in queue.snapshot().interactions.iter().flat_map(|i| &i.cards) {
-        let rejected_yet_sent = card.decision == Decision::Rejected && card.delivery != Delivery::None;
-        assert!(!rejected_yet_sent, "card {} is rejected but has delivery {:?}", card.card_id, card.delivery);
+        let rejected_yet_sent =
+            card.decision == Decision::Rejected && card.delivery != Delivery::None;
+        assert!(
+            !rejected_yet_sent,
+            "card {} is rejected but has delivery {:?}",
+            card.card_id, card.delivery
+        );
     }
     seen.stored = inserts.lock().unwrap().clone();
     for id in &seen.approved {
-        let present = outbox.get_pending(id).unwrap().is_some() || outbox.finished(id).unwrap().is_some();
+        let present =
+            outbox.get_pending(id).unwrap().is_some() || outbox.finished(id).unwrap().is_some();
         assert!(present, "approved card {id} is not in the outbox");
     }
     seen
