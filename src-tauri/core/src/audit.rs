@@ -120,7 +120,10 @@ pub struct AuditLog {
 impl AuditLog {
     pub fn open(db: &sled::Db) -> Result<Self, AuditError> {
         let tree = db.open_tree(AUDIT_TREE).map_err(storage)?;
-        Ok(Self { db: db.clone(), tree })
+        Ok(Self {
+            db: db.clone(),
+            tree,
+        })
     }
 
     /// Appends a record and flushes it to disk.
@@ -141,7 +144,11 @@ impl AuditLog {
     }
 
     /// Records with `from_ms <= at_ms <= to_ms`, oldest first.
-    pub fn records_between(&self, from_ms: u64, to_ms: u64) -> Result<Vec<AuditRecord>, AuditError> {
+    pub fn records_between(
+        &self,
+        from_ms: u64,
+        to_ms: u64,
+    ) -> Result<Vec<AuditRecord>, AuditError> {
         let start = from_ms.to_be_bytes().to_vec();
         let mut end = to_ms.to_be_bytes().to_vec();
         end.extend_from_slice(&u64::MAX.to_be_bytes());

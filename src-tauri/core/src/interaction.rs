@@ -52,7 +52,10 @@ pub struct WindowConfig {
 
 impl Default for WindowConfig {
     fn default() -> Self {
-        Self { max_turns: Some(4), max_age: None }
+        Self {
+            max_turns: Some(4),
+            max_age: None,
+        }
     }
 }
 
@@ -64,7 +67,9 @@ pub struct Debounce {
 
 impl Default for Debounce {
     fn default() -> Self {
-        Self { delay: Duration::from_millis(300) }
+        Self {
+            delay: Duration::from_millis(300),
+        }
     }
 }
 
@@ -120,7 +125,11 @@ impl InteractionState {
                 Some(old) if old.speaker == speaker && old.text == text => old.clone(),
                 _ => {
                     changed = true;
-                    Turn { speaker, text, changed_at: now }
+                    Turn {
+                        speaker,
+                        text,
+                        changed_at: now,
+                    }
                 }
             })
             .collect();
@@ -144,9 +153,13 @@ impl InteractionState {
     /// The turns inside the window at `now`.
     pub fn recent_turns(&self, window: &WindowConfig, now: Instant) -> &[Turn] {
         let total = self.turns.len();
-        let mut start = window.max_turns.map_or(0, |n| total.saturating_sub(n.max(1)));
+        let mut start = window
+            .max_turns
+            .map_or(0, |n| total.saturating_sub(n.max(1)));
         if let Some(max_age) = window.max_age {
-            while start + 1 < total && now.saturating_duration_since(self.turns[start].changed_at) > max_age {
+            while start + 1 < total
+                && now.saturating_duration_since(self.turns[start].changed_at) > max_age
+            {
                 start += 1;
             }
         }
@@ -192,7 +205,10 @@ impl InteractionState {
 
     /// Keeps only results never suggested nor rejected, in their ranked order.
     pub fn filter_new(&self, ranked: Vec<RankedArticle>) -> Vec<RankedArticle> {
-        ranked.into_iter().filter(|r| !self.already_seen(&r.article_id)).collect()
+        ranked
+            .into_iter()
+            .filter(|r| !self.already_seen(&r.article_id))
+            .collect()
     }
 
     /// Marks the interaction ended with the state the stream reported.
@@ -246,7 +262,10 @@ mod tests {
     const T1: &str = "Customer: my router blinks red\nAgent: let me check";
 
     fn ranked(id: &str) -> RankedArticle {
-        RankedArticle { article_id: id.into(), scores: LegScores::default() }
+        RankedArticle {
+            article_id: id.into(),
+            scores: LegScores::default(),
+        }
     }
 
     #[test]
@@ -267,9 +286,15 @@ mod tests {
         let now = Instant::now();
         let mut s = InteractionState::new("i1");
         assert!(s.update_transcript(&format!("{T1}\nCustomer: error 651\nAgent: ok"), now));
-        let window = WindowConfig { max_turns: Some(2), max_age: None };
+        let window = WindowConfig {
+            max_turns: Some(2),
+            max_age: None,
+        };
         assert_eq!(s.query_text(&window, now), "error 651\nok");
-        let all = WindowConfig { max_turns: None, max_age: None };
+        let all = WindowConfig {
+            max_turns: None,
+            max_age: None,
+        };
         assert_eq!(s.recent_turns(&all, now).len(), 4);
     }
 
@@ -280,7 +305,10 @@ mod tests {
         s.update_transcript(T1, t0);
         let t1 = t0 + Duration::from_secs(30);
         s.update_transcript(&format!("{T1}\nCustomer: error 651"), t1);
-        let window = WindowConfig { max_turns: None, max_age: Some(Duration::from_secs(10)) };
+        let window = WindowConfig {
+            max_turns: None,
+            max_age: Some(Duration::from_secs(10)),
+        };
         assert_eq!(s.query_text(&window, t1), "error 651");
         let much_later = t1 + Duration::from_secs(600);
         assert_eq!(s.query_text(&window, much_later), "error 651");
@@ -301,7 +329,9 @@ mod tests {
 
     #[test]
     fn debounce_waits_for_a_pause() {
-        let d = Debounce { delay: Duration::from_millis(300) };
+        let d = Debounce {
+            delay: Duration::from_millis(300),
+        };
         let t0 = Instant::now();
         assert!(!d.is_ready(t0, t0 + Duration::from_millis(299)));
         assert!(d.is_ready(t0, t0 + Duration::from_millis(300)));
@@ -323,7 +353,10 @@ mod tests {
         let now = Instant::now();
         let mut s = InteractionState::new("i1");
         s.update_transcript("Customer: mail me at a@b.io", now);
-        assert_eq!(s.redacted_context(&WindowConfig::default(), now), "Customer: mail me at [EMAIL]");
+        assert_eq!(
+            s.redacted_context(&WindowConfig::default(), now),
+            "Customer: mail me at [EMAIL]"
+        );
         assert!(!s.is_ended());
         s.end("ended");
         assert_eq!(s.ended_state(), Some("ended"));

@@ -111,7 +111,8 @@ impl PipelineLatencies {
     /// Records approved → delivered from a delivered card's timings (no-op if either is missing).
     pub fn card_delivered(&mut self, timings: &CardTimings) {
         if let (Some(decided), Some(delivered)) = (timings.decided_ms, timings.delivered_ms) {
-            self.approved_to_delivered.record_between(decided, delivered);
+            self.approved_to_delivered
+                .record_between(decided, delivered);
         }
     }
 }

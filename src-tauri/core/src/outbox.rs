@@ -4,7 +4,7 @@
 //!
 //! Storage goes through the [`OutboxStore`] trait: [`SledOutboxStore`] in production (two trees,
 //! `outbox_pending` and `outbox_finished`, keyed by card id, JSON values), and with the
-//! `test-util` feature [`testing::FaultyStore`], which simulates a failing disk.
+//! `test-util` feature `testing::FaultyStore`, which simulates a failing disk.
 //!
 //! A card id is present at most once across both trees, so a card can never be queued twice.
 
@@ -32,9 +32,14 @@ pub struct OutboxEntry {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Outcome {
-    Delivered { at_ms: u64 },
+    Delivered {
+        at_ms: u64,
+    },
     /// Undeliverable (rejected by the server, interaction gone...), kept with the reason.
-    Failed { reason: String, at_ms: u64 },
+    Failed {
+        reason: String,
+        at_ms: u64,
+    },
 }
 
 /// An entry that left the pending set.
@@ -62,7 +67,10 @@ pub struct StoreError(pub String);
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum OutboxError {
     #[error("outbox storage failed while {operation}: {source}")]
-    Storage { operation: &'static str, source: StoreError },
+    Storage {
+        operation: &'static str,
+        source: StoreError,
+    },
     #[error("outbox entry {card_id} is not pending")]
     NotPending { card_id: CardId },
 }
@@ -127,38 +135,59 @@ impl Outbox {
                     tracing::error!(card_id = %entry.card_id, error = %rollback, "outbox rollback failed");
                 }
             }
-            return Err(OutboxError::Storage { operation: "flushing an approved card", source });
+            return Err(OutboxError::Storage {
+                operation: "flushing an approved card",
+                source,
+            });
         }
         tracing::debug!(card_id = %entry.card_id, stored, "outbox enqueue");
-        Ok(if stored { Enqueued::Stored } else { Enqueued::AlreadyPresent })
+        Ok(if stored {
+            Enqueued::Stored
+        } else {
+            Enqueued::AlreadyPresent
+        })
     }
 
     /// Entries still to deliver, oldest approval first (resume after a restart).
     pub fn pending(&self) -> Result<Vec<OutboxEntry>, OutboxError> {
-        let mut entries = self.store.all_pending().map_err(storage("listing pending cards"))?;
+        let mut entries = self
+            .store
+            .all_pending()
+            .map_err(storage("listing pending cards"))?;
         entries.sort_by(|a, b| (a.approved_at_ms, &a.card_id).cmp(&(b.approved_at_ms, &b.card_id)));
         Ok(entries)
     }
 
     /// One pending entry.
     pub fn get_pending(&self, card_id: &str) -> Result<Option<OutboxEntry>, OutboxError> {
-        self.store.get_pending(card_id).map_err(storage("reading a pending card"))
+        self.store
+            .get_pending(card_id)
+            .map_err(storage("reading a pending card"))
     }
 
     /// How a finished entry ended (None while pending or unknown).
     pub fn finished(&self, card_id: &str) -> Result<Option<FinishedEntry>, OutboxError> {
-        self.store.get_finished(card_id).map_err(storage("reading a finished card"))
+        self.store
+            .get_finished(card_id)
+            .map_err(storage("reading a finished card"))
     }
 
     /// Counts one more delivery attempt (durably) and returns the new count.
     pub fn record_attempt(&self, card_id: &str) -> Result<u32, OutboxError> {
         let mut entry = self
             .get_pending(card_id)?
-            .ok_or_else(|| OutboxError::NotPending { card_id: card_id.to_string() })?;
+            .ok_or_else(|| OutboxError::NotPending {
+                card_id: card_id.to_string(),
+            })?;
         entry.attempts = entry.attempts.saturating_add(1);
-        let updated = self.store.update_pending(&entry).map_err(storage("recording an attempt"))?;
+        let updated = self
+            .store
+            .update_pending(&entry)
+            .map_err(storage("recording an attempt"))?;
         if !updated {
-            return Err(OutboxError::NotPending { card_id: card_id.to_string() });
+            return Err(OutboxError::NotPending {
+                card_id: card_id.to_string(),
+            });
         }
         self.store.flush().map_err(storage("flushing an attempt"))?;
         Ok(entry.attempts)
@@ -170,18 +199,37 @@ impl Outbox {
     }
 
     /// The card cannot be delivered: kept with the reason, not resumed again.
-    pub fn mark_failed(&self, card_id: &str, reason: &str, at_ms: u64) -> Result<FinishedEntry, OutboxError> {
-        self.finish(card_id, Outcome::Failed { reason: reason.to_string(), at_ms })
+    pub fn mark_failed(
+        &self,
+        card_id: &str,
+        reason: &str,
+        at_ms: u64,
+    ) -> Result<FinishedEntry, OutboxError> {
+        self.finish(
+            card_id,
+            Outcome::Failed {
+                reason: reason.to_string(),
+                at_ms,
+            },
+        )
     }
 
     fn finish(&self, card_id: &str, outcome: Outcome) -> Result<FinishedEntry, OutboxError> {
-        let not_pending = || OutboxError::NotPending { card_id: card_id.to_string() };
+        let not_pending = || OutboxError::NotPending {
+            card_id: card_id.to_string(),
+        };
         let entry = self.get_pending(card_id)?.ok_or_else(not_pending)?;
         let finished = FinishedEntry { entry, outcome };
-        if !self.store.finish(&finished).map_err(storage("finishing a card"))? {
+        if !self
+            .store
+            .finish(&finished)
+            .map_err(storage("finishing a card"))?
+        {
             return Err(not_pending());
         }
-        self.store.flush().map_err(storage("flushing a finished card"))?;
+        self.store
+            .flush()
+            .map_err(storage("flushing a finished card"))?;
         Ok(finished)
     }
 }

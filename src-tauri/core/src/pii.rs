@@ -111,7 +111,10 @@ fn standalone(hay: &str, m: &Match<'_>) -> bool {
 }
 
 fn digits(s: &str) -> Vec<u8> {
-    s.bytes().filter(u8::is_ascii_digit).map(|b| b - b'0').collect()
+    s.bytes()
+        .filter(u8::is_ascii_digit)
+        .map(|b| b - b'0')
+        .collect()
 }
 
 fn is_international_phone(hay: &str, m: &Match<'_>) -> bool {
@@ -148,7 +151,7 @@ pub fn luhn_valid(digits: &[u8]) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.checked_rem(10) == Some(0)
 }
 
 fn is_ssn(hay: &str, m: &Match<'_>) -> bool {
@@ -186,7 +189,9 @@ mod tests {
 
     #[test]
     fn mixed_sentence() {
-        let out = redact("Card 4111 1111 1111 1111, ssn 123-45-6789, mail a.b@c.io, call (415) 555-0132.");
+        let out = redact(
+            "Card 4111 1111 1111 1111, ssn 123-45-6789, mail a.b@c.io, call (415) 555-0132.",
+        );
         assert_eq!(out, "Card [CARD], ssn [SSN], mail [EMAIL], call [PHONE].");
     }
 

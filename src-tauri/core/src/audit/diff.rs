@@ -12,7 +12,10 @@ pub fn line_diff(before: &str, after: &str) -> String {
     let old: Vec<&str> = before.lines().collect();
     let new: Vec<&str> = after.lines().collect();
     let ops = if old.len().saturating_mul(new.len()) > MAX_TABLE_CELLS {
-        old.iter().map(|l| ('-', *l)).chain(new.iter().map(|l| ('+', *l))).collect()
+        old.iter()
+            .map(|l| ('-', *l))
+            .chain(new.iter().map(|l| ('+', *l)))
+            .collect()
     } else {
         lcs_ops(&old, &new)
     };
@@ -67,7 +70,10 @@ mod tests {
 
     #[test]
     fn changed_line_is_removed_then_added() {
-        assert_eq!(line_diff("title\nold\nend", "title\nnew\nend"), "  title\n- old\n+ new\n  end");
+        assert_eq!(
+            line_diff("title\nold\nend", "title\nnew\nend"),
+            "  title\n- old\n+ new\n  end"
+        );
     }
 
     #[test]

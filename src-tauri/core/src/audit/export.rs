@@ -102,7 +102,10 @@ fn export_error(err: impl std::fmt::Display) -> AuditError {
     AuditError::Export(err.to_string())
 }
 
-pub(super) fn write_jsonl(records: &[AuditRecord], mut out: impl std::io::Write) -> Result<usize, AuditError> {
+pub(super) fn write_jsonl(
+    records: &[AuditRecord],
+    mut out: impl std::io::Write,
+) -> Result<usize, AuditError> {
     for record in records {
         serde_json::to_writer(&mut out, record).map_err(export_error)?;
         out.write_all(b"\n").map_err(export_error)?;
@@ -111,10 +114,15 @@ pub(super) fn write_jsonl(records: &[AuditRecord], mut out: impl std::io::Write)
     Ok(records.len())
 }
 
-pub(super) fn write_csv(records: &[AuditRecord], out: impl std::io::Write) -> Result<usize, AuditError> {
+pub(super) fn write_csv(
+    records: &[AuditRecord],
+    out: impl std::io::Write,
+) -> Result<usize, AuditError> {
     let mut writer = csv::Writer::from_writer(out);
     for record in records {
-        writer.serialize(AuditCsvRow::from(record)).map_err(export_error)?;
+        writer
+            .serialize(AuditCsvRow::from(record))
+            .map_err(export_error)?;
     }
     if records.is_empty() {
         // The header row is written with the first record; an empty export still has it.
@@ -126,9 +134,27 @@ pub(super) fn write_csv(records: &[AuditRecord], out: impl std::io::Write) -> Re
 
 fn csv_header() -> [&'static str; 21] {
     [
-        "at_ms", "who", "interaction_id", "card_id", "article_id", "decision", "suggested_title",
-        "suggested_body", "suggested_score", "sent_title", "sent_body", "sent_score", "diff", "dense",
-        "bm25", "bm25_norm", "exact", "fused", "event_to_queued_ms", "queued_to_decided_ms", "context",
+        "at_ms",
+        "who",
+        "interaction_id",
+        "card_id",
+        "article_id",
+        "decision",
+        "suggested_title",
+        "suggested_body",
+        "suggested_score",
+        "sent_title",
+        "sent_body",
+        "sent_score",
+        "diff",
+        "dense",
+        "bm25",
+        "bm25_norm",
+        "exact",
+        "fused",
+        "event_to_queued_ms",
+        "queued_to_decided_ms",
+        "context",
     ]
 }
 
@@ -150,17 +176,21 @@ pub struct ArticleAcceptance {
 pub fn acceptance_report(records: &[AuditRecord]) -> Vec<ArticleAcceptance> {
     let mut final_decision: HashMap<&str, (&str, Decision)> = HashMap::new();
     for r in records {
-        let entry = final_decision.entry(&r.card_id).or_insert((&r.article_id, r.decision));
+        let entry = final_decision
+            .entry(&r.card_id)
+            .or_insert((&r.article_id, r.decision));
         if r.decision != Decision::Pending {
             entry.1 = r.decision;
         }
     }
     let mut per_article: BTreeMap<&str, ArticleAcceptance> = BTreeMap::new();
     for (article_id, decision) in final_decision.into_values() {
-        let row = per_article.entry(article_id).or_insert_with(|| ArticleAcceptance {
-            article_id: article_id.to_string(),
-            ..ArticleAcceptance::default()
-        });
+        let row = per_article
+            .entry(article_id)
+            .or_insert_with(|| ArticleAcceptance {
+                article_id: article_id.to_string(),
+                ..ArticleAcceptance::default()
+            });
         row.suggested += 1;
         match decision {
             Decision::Pending => {}

@@ -59,7 +59,10 @@ impl OutboxStore for SledOutboxStore {
     }
 
     fn remove_pending(&self, card_id: &str) -> Result<(), StoreError> {
-        self.pending.remove(card_id.as_bytes()).map_err(io).map(|_| ())
+        self.pending
+            .remove(card_id.as_bytes())
+            .map_err(io)
+            .map(|_| ())
     }
 
     fn update_pending(&self, entry: &OutboxEntry) -> Result<bool, StoreError> {
@@ -118,4 +121,3 @@ impl OutboxStore for SledOutboxStore {
         Ok(())
     }
 }
-

@@ -25,12 +25,21 @@ impl<S: OutboxStore> FaultyStore<S> {
     /// The store and the switch that turns failures on and off.
     pub fn new(inner: S, mode: FailureMode) -> (Self, Arc<AtomicBool>) {
         let failing = Arc::new(AtomicBool::new(false));
-        (Self { inner, mode, failing: Arc::clone(&failing) }, failing)
+        (
+            Self {
+                inner,
+                mode,
+                failing: Arc::clone(&failing),
+            },
+            failing,
+        )
     }
 
     fn check(&self, mode: FailureMode) -> Result<(), StoreError> {
         if self.mode == mode && self.failing.load(Ordering::SeqCst) {
-            return Err(StoreError("No space left on device (os error 28, simulated)".into()));
+            return Err(StoreError(
+                "No space left on device (os error 28, simulated)".into(),
+            ));
         }
         Ok(())
     }

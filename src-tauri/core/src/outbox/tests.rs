@@ -9,7 +9,11 @@ fn entry(card_id: &str, approved_at_ms: u64) -> OutboxEntry {
     OutboxEntry {
         card_id: card_id.into(),
         interaction_id: "i1".into(),
-        content: CardContent { title: "t".into(), body: "b".into(), score: 0.5 },
+        content: CardContent {
+            title: "t".into(),
+            body: "b".into(),
+            score: 0.5,
+        },
         approved_at_ms,
         attempts: 0,
     }
@@ -20,8 +24,16 @@ fn enqueue_is_idempotent_and_pending_is_ordered() {
     let outbox = Outbox::open(&temp_db()).unwrap();
     assert_eq!(outbox.enqueue(entry("b", 2)).unwrap(), Enqueued::Stored);
     assert_eq!(outbox.enqueue(entry("a", 1)).unwrap(), Enqueued::Stored);
-    assert_eq!(outbox.enqueue(entry("a", 9)).unwrap(), Enqueued::AlreadyPresent);
-    let ids: Vec<String> = outbox.pending().unwrap().into_iter().map(|e| e.card_id).collect();
+    assert_eq!(
+        outbox.enqueue(entry("a", 9)).unwrap(),
+        Enqueued::AlreadyPresent
+    );
+    let ids: Vec<String> = outbox
+        .pending()
+        .unwrap()
+        .into_iter()
+        .map(|e| e.card_id)
+        .collect();
     assert_eq!(ids, ["a", "b"]);
 }
 
@@ -36,11 +48,22 @@ fn delivered_and_failed_entries_leave_the_pending_set_for_good() {
     assert_eq!(done.entry.attempts, 2);
     outbox.mark_failed("b", "interaction ended", 11).unwrap();
     assert!(outbox.pending().unwrap().is_empty());
-    assert_eq!(outbox.enqueue(entry("a", 3)).unwrap(), Enqueued::AlreadyPresent);
+    assert_eq!(
+        outbox.enqueue(entry("a", 3)).unwrap(),
+        Enqueued::AlreadyPresent
+    );
     assert!(outbox.pending().unwrap().is_empty());
     let failed = outbox.finished("b").unwrap().unwrap();
-    assert_eq!(failed.outcome, Outcome::Failed { reason: "interaction ended".into(), at_ms: 11 });
-    let not_pending = OutboxError::NotPending { card_id: "a".into() };
+    assert_eq!(
+        failed.outcome,
+        Outcome::Failed {
+            reason: "interaction ended".into(),
+            at_ms: 11
+        }
+    );
+    let not_pending = OutboxError::NotPending {
+        card_id: "a".into(),
+    };
     assert_eq!(outbox.mark_delivered("a", 12).unwrap_err(), not_pending);
     assert_eq!(outbox.record_attempt("a").unwrap_err(), not_pending);
 }

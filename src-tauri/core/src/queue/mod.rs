@@ -8,8 +8,9 @@
 //! plan + commit for callers without an outbox.
 //!
 //! Memory is bounded: decided cards whose delivery is final and ended interactions beyond the
-//! configured limits are forgotten, oldest first (see [`retention`]).
+//! configured limits are forgotten, oldest first (see the `retention` module).
 
+mod build;
 pub mod durable;
 mod retention;
 mod types;
@@ -21,9 +22,11 @@ pub use types::{
     AUTO_APPROVE_ACTOR,
 };
 
-use crate::domain::{ArticleId, CardContent};
+use build::{edited_content, new_card, transition};
+
+use crate::domain::ArticleId;
 use crate::pipeline::api::{
-    CardAction, CardId, CardTimings, CardView, Decision, Delivery, InteractionView, QueueSnapshot,
+    CardAction, CardId, CardView, Decision, Delivery, InteractionView, QueueSnapshot,
 };
 
 /// Interaction state string while the interaction is live.
@@ -77,7 +80,11 @@ pub fn card_id_for(interaction_id: &str, article_id: &str) -> CardId {
 impl ApprovalQueue {
     pub fn new(config: QueueConfig) -> Self {
         let forgotten = retention::ForgottenIds::new(config.max_ended_interactions.max(1) * 8);
-        Self { config, forgotten, ..Self::default() }
+        Self {
+            config,
+            forgotten,
+            ..Self::default()
+        }
     }
 
     pub fn config(&self) -> &QueueConfig {
@@ -105,7 +112,12 @@ impl ApprovalQueue {
     }
 
     /// Records why no card was queued ("no suggestion: best 0.31 < 0.45"); None clears it.
-    pub fn note_no_suggestion(&mut self, interaction_id: &str, reason: Option<String>, now_ms: u64) {
+    pub fn note_no_suggestion(
+        &mut self,
+        interaction_id: &str,
+        reason: Option<String>,
+        now_ms: u64,
+    ) {
         if let Some(record) = self.record_mut(interaction_id, now_ms) {
             record.no_suggestion_reason = reason;
         }
@@ -120,11 +132,17 @@ impl ApprovalQueue {
         now_ms: u64,
     ) -> Vec<CardView> {
         let Some(record) = self.record_mut(interaction_id, now_ms) else {
-            tracing::debug!(interaction_id, "suggestions for a forgotten interaction dropped");
+            tracing::debug!(
+                interaction_id,
+                "suggestions for a forgotten interaction dropped"
+            );
             return Vec::new();
         };
         if record.ended_ms.is_some() {
-            tracing::debug!(interaction_id, "suggestions for an ended interaction dropped");
+            tracing::debug!(
+                interaction_id,
+                "suggestions for an ended interaction dropped"
+            );
             return Vec::new();
         }
         let mut queued = Vec::new();
@@ -152,26 +170,53 @@ impl ApprovalQueue {
             .iter()
             .filter(|card| card.decision == Decision::Pending)
             .filter(|card| self.config.auto_approve.approves(card.scores.fused))
-            .map(|card| CardAction::Approve { card_id: card.card_id.clone() })
+            .map(|card| CardAction::Approve {
+                card_id: card.card_id.clone(),
+            })
             .collect()
     }
 
     /// Validates an action and returns what it would change, without changing anything.
-    pub fn plan(&self, action: &CardAction, who: &str, now_ms: u64) -> Result<Vec<Transition>, QueueError> {
+    pub fn plan(
+        &self,
+        action: &CardAction,
+        who: &str,
+        now_ms: u64,
+    ) -> Result<Vec<Transition>, QueueError> {
         match action {
             CardAction::Approve { card_id } => {
                 let card = self.pending_card(card_id)?;
-                Ok(vec![transition(card, Decision::Approved, Some(card.suggested.clone()), who, now_ms)])
+                Ok(vec![transition(
+                    card,
+                    Decision::Approved,
+                    Some(card.suggested.clone()),
+                    who,
+                    now_ms,
+                )])
             }
-            CardAction::EditApprove { card_id, title, body } => {
+            CardAction::EditApprove {
+                card_id,
+                title,
+                body,
+            } => {
                 let card = self.pending_card(card_id)?;
                 let sent = edited_content(&card.suggested, title, body)?;
-                let to = if sent == card.suggested { Decision::Approved } else { Decision::EditedApproved };
+                let to = if sent == card.suggested {
+                    Decision::Approved
+                } else {
+                    Decision::EditedApproved
+                };
                 Ok(vec![transition(card, to, Some(sent), who, now_ms)])
             }
             CardAction::Reject { card_id } => {
                 let card = self.pending_card(card_id)?;
-                Ok(vec![transition(card, Decision::Rejected, None, who, now_ms)])
+                Ok(vec![transition(
+                    card,
+                    Decision::Rejected,
+                    None,
+                    who,
+                    now_ms,
+                )])
             }
             CardAction::ApproveAll { interaction_id } => {
                 let record = self
@@ -181,7 +226,15 @@ impl ApprovalQueue {
                 Ok(self
                     .cards_of(record)
                     .filter(|card| card.decision == Decision::Pending)
-                    .map(|card| transition(card, Decision::Approved, Some(card.suggested.clone()), who, now_ms))
+                    .map(|card| {
+                        transition(
+                            card,
+                            Decision::Approved,
+                            Some(card.suggested.clone()),
+                            who,
+                            now_ms,
+                        )
+                    })
                     .collect())
             }
         }
@@ -192,7 +245,9 @@ impl ApprovalQueue {
     pub fn commit(&mut self, transitions: &[Transition]) -> Vec<Transition> {
         let mut applied = Vec::new();
         for t in transitions {
-            let Some(card) = self.cards.get_mut(&t.card_id) else { continue };
+            let Some(card) = self.cards.get_mut(&t.card_id) else {
+                continue;
+            };
             if card.decision != Decision::Pending {
                 continue;
             }
@@ -209,14 +264,26 @@ impl ApprovalQueue {
     }
 
     /// Plan + commit, for callers that do not need the outbox in between.
-    pub fn apply(&mut self, action: CardAction, who: &str, now_ms: u64) -> Result<Vec<Transition>, QueueError> {
+    pub fn apply(
+        &mut self,
+        action: CardAction,
+        who: &str,
+        now_ms: u64,
+    ) -> Result<Vec<Transition>, QueueError> {
         let planned = self.plan(&action, who, now_ms)?;
         Ok(self.commit(&planned))
     }
 
     /// Marks the interaction ended with `state`; its pending cards become expired.
-    pub fn expire_interaction(&mut self, interaction_id: &str, state: &str, now_ms: u64) -> Vec<Transition> {
-        let Some(record) = self.record_mut(interaction_id, now_ms) else { return Vec::new() };
+    pub fn expire_interaction(
+        &mut self,
+        interaction_id: &str,
+        state: &str,
+        now_ms: u64,
+    ) -> Vec<Transition> {
+        let Some(record) = self.record_mut(interaction_id, now_ms) else {
+            return Vec::new();
+        };
         record.state = state.to_string();
         record.ended_ms.get_or_insert(now_ms);
         let card_ids = record.card_ids.clone();
@@ -230,7 +297,12 @@ impl ApprovalQueue {
     }
 
     /// Records the delivery state of an approved card (sets `delivered_ms` when sent).
-    pub fn set_delivery(&mut self, card_id: &str, delivery: Delivery, now_ms: u64) -> Result<CardView, QueueError> {
+    pub fn set_delivery(
+        &mut self,
+        card_id: &str,
+        delivery: Delivery,
+        now_ms: u64,
+    ) -> Result<CardView, QueueError> {
         let card = self
             .cards
             .get_mut(card_id)
@@ -254,7 +326,10 @@ impl ApprovalQueue {
 
     /// Cards waiting for a decision.
     pub fn pending_count(&self) -> usize {
-        self.cards.values().filter(|c| c.decision == Decision::Pending).count()
+        self.cards
+            .values()
+            .filter(|c| c.decision == Decision::Pending)
+            .count()
     }
 
     /// Everything the window renders, newest interaction first, cards in queued order.
@@ -277,7 +352,10 @@ impl ApprovalQueue {
         QueueSnapshot { interactions }
     }
 
-    fn cards_of<'a>(&'a self, record: &'a InteractionRecord) -> impl Iterator<Item = &'a CardView> + 'a {
+    fn cards_of<'a>(
+        &'a self,
+        record: &'a InteractionRecord,
+    ) -> impl Iterator<Item = &'a CardView> + 'a {
         record.card_ids.iter().filter_map(|id| self.cards.get(id))
     }
 
@@ -288,56 +366,12 @@ impl ApprovalQueue {
             .ok_or_else(|| QueueError::UnknownCard(card_id.to_string()))?;
         match card.decision {
             Decision::Pending => Ok(card),
-            decision => Err(QueueError::AlreadyDecided { card_id: card_id.to_string(), decision }),
+            decision => Err(QueueError::AlreadyDecided {
+                card_id: card_id.to_string(),
+                decision,
+            }),
         }
     }
-}
-
-fn new_card(interaction_id: &str, s: SuggestedCard, now_ms: u64) -> CardView {
-    CardView {
-        card_id: card_id_for(interaction_id, &s.article_id),
-        interaction_id: interaction_id.to_string(),
-        article_id: s.article_id,
-        article_url: s.article_url,
-        article_updated_at: s.article_updated_at,
-        suggested: s.content,
-        sent: None,
-        scores: s.scores,
-        key_phrases: s.key_phrases,
-        context: s.context,
-        decision: Decision::Pending,
-        delivery: Delivery::None,
-        timings: CardTimings {
-            event_received_ms: s.event_received_ms,
-            queued_ms: now_ms,
-            decided_ms: None,
-            delivered_ms: None,
-        },
-    }
-}
-
-fn transition(card: &CardView, to: Decision, sent: Option<CardContent>, who: &str, at_ms: u64) -> Transition {
-    Transition {
-        card_id: card.card_id.clone(),
-        interaction_id: card.interaction_id.clone(),
-        article_id: card.article_id.clone(),
-        from: card.decision,
-        to,
-        sent,
-        who: who.to_string(),
-        at_ms,
-    }
-}
-
-fn edited_content(suggested: &CardContent, title: &str, body: &str) -> Result<CardContent, QueueError> {
-    let (title, body) = (title.trim(), body.trim());
-    if title.is_empty() {
-        return Err(QueueError::EmptyTitle);
-    }
-    if body.is_empty() {
-        return Err(QueueError::EmptyBody);
-    }
-    Ok(CardContent { title: title.to_string(), body: body.to_string(), score: suggested.score })
 }
 
 #[cfg(test)]

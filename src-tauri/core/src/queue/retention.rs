@@ -20,7 +20,10 @@ pub(super) struct ForgottenIds {
 
 impl ForgottenIds {
     pub(super) fn new(capacity: usize) -> Self {
-        Self { capacity: capacity.max(1), ..Self::default() }
+        Self {
+            capacity: capacity.max(1),
+            ..Self::default()
+        }
     }
 
     pub(super) fn contains(&self, id: &str) -> bool {
@@ -41,7 +44,8 @@ impl ForgottenIds {
 }
 
 fn is_final(card: &CardView) -> bool {
-    card.decision != Decision::Pending && !matches!(card.delivery, Delivery::Queued | Delivery::Retrying { .. })
+    card.decision != Decision::Pending
+        && !matches!(card.delivery, Delivery::Queued | Delivery::Retrying { .. })
 }
 
 impl ApprovalQueue {
@@ -52,7 +56,11 @@ impl ApprovalQueue {
     }
 
     fn prune_decided_cards(&mut self) {
-        let decided = self.cards.values().filter(|c| c.decision != Decision::Pending).count();
+        let decided = self
+            .cards
+            .values()
+            .filter(|c| c.decision != Decision::Pending)
+            .count();
         let excess = decided.saturating_sub(self.config.max_decided_cards);
         if excess == 0 {
             return;
@@ -74,7 +82,11 @@ impl ApprovalQueue {
     }
 
     fn prune_ended_interactions(&mut self) {
-        let ended = self.interactions.values().filter(|r| r.ended_ms.is_some()).count();
+        let ended = self
+            .interactions
+            .values()
+            .filter(|r| r.ended_ms.is_some())
+            .count();
         let excess = ended.saturating_sub(self.config.max_ended_interactions);
         if excess == 0 {
             return;
@@ -99,7 +111,11 @@ impl ApprovalQueue {
 
     fn all_cards_final(&self, interaction_id: &str) -> bool {
         self.interactions.get(interaction_id).is_some_and(|record| {
-            record.card_ids.iter().filter_map(|id| self.cards.get(id)).all(is_final)
+            record
+                .card_ids
+                .iter()
+                .filter_map(|id| self.cards.get(id))
+                .all(is_final)
         })
     }
 }

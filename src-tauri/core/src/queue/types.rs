@@ -38,7 +38,9 @@ impl AutoApprove {
             "all" => Some(Self::ScoreAtLeast(f32::NEG_INFINITY)),
             other => {
                 let threshold = other.strip_prefix("score>=")?.trim().parse::<f32>().ok()?;
-                threshold.is_finite().then_some(Self::ScoreAtLeast(threshold))
+                threshold
+                    .is_finite()
+                    .then_some(Self::ScoreAtLeast(threshold))
             }
         }
     }
