@@ -3,7 +3,6 @@
 
 mod common;
 mod kb;
-mod logs;
 mod publish;
 mod token;
 mod ws;

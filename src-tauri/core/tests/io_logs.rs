@@ -1,4 +1,9 @@
 //! No secret or bearer token in the logs, even at TRACE level for every crate.
+//! Its own test binary: a thread-local subscriber must not race other tests for tracing's callsite cache.
+
+#[allow(dead_code)] // shared helpers; this binary uses a few
+#[path = "io_sim/common.rs"]
+mod common;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
