@@ -4,6 +4,23 @@
 //! No OS directory lookups happen here: the shell passes the file path (or none) and the environment as a map.
 //! A bad value yields one [`ConfigError`] naming the field, e.g. ``config `ranking.top_k`: must be between 1 and 50``.
 //!
+//! | key | default | meaning |
+//! |---|---|---|
+//! | `tenant` | — (required unless the three URLs are set) | CXone tenant name |
+//! | `base_url` | `https://{tenant}.cxone.com` | API base (assist, knowledge) |
+//! | `token_url` | `{base_url}/oauth/token` (`access_key` flow: `https://cxone.niceincontact.com/auth/token`) | OAuth token endpoint |
+//! | `events_url` | `wss://{tenant}.cxone.com/api/v2/interactions/events` | interactions WebSocket |
+//! | `scopes` | `interactions:read assist:write knowledge:read` | requested scopes |
+//! | `kb_poll_interval_secs` | 300 | KB poll period (5..=86400) |
+//! | `data_dir` | the shell's default | where sled and indexes live |
+//! | `auth_flow` | `client_credentials` | or `access_key` |
+//! | `client_auth` | `form` | or `basic` |
+//! | `request_timeout_secs` / `connect_timeout_secs` | 15 / 10 | HTTP timeouts |
+//! | `ping_interval_secs` / `pong_timeout_secs` | 20 / 10 | WebSocket keep-alive |
+//! | `max_frame_bytes` | 1048576 | larger frames are skipped |
+//! | `[ranking] dense_weight` / `bm25_weight` / `top_k` | 0.6 / 0.4 / 3 | hybrid ranking |
+//! | `[pipeline] min_score` / `debounce_ms` / `window_turns` / `auto_approve` | 0.35 / 300 / 6 / `none` | suggestion behaviour (`auto_approve = "score>=0.9"`) |
+//!
 //! Environment keys are the TOML keys upper-cased, nested tables joined by `_`:
 //! `SUPERVISOR_ASSIST_BASE_URL`, `SUPERVISOR_ASSIST_RANKING_TOP_K`, `SUPERVISOR_ASSIST_PIPELINE_MIN_SCORE`.
 

@@ -1,7 +1,9 @@
 //! The knowledge base: the CXone knowledge client, the sled store, HNSW + BM25 indexes, snapshots.
 
 pub mod bm25_index;
+pub mod client;
 pub mod handle;
+pub mod html;
 pub mod query;
 pub mod snapshot;
 pub mod store;

@@ -1,0 +1,399 @@
+//! The knowledge client: [`KnowledgeSource`] and its HTTP adapter [`HttpKnowledgeSource`].
+//!
+//! Contract: [`KnowledgeSource::fetch_changes`] returns either `NotModified` or the **complete** current listing
+//! (every page followed); the KB store diffs it against what it holds ([`diff_listing`]) into upserts and deletions, so
+//! nothing is rebuilt from scratch. The HTTP adapter sends `If-Modified-Since` with the last *applied* `Last-Modified`:
+//! 304 = no change, 206 = one page of more (never "changed" by itself — the seed's mistake), 200 = last page.
+//! The new `Last-Modified` only becomes the condition after the caller reports the listing applied
+//! ([`KnowledgeSource::mark_applied`]), so a failed store update is retried on the next poll.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use reqwest::StatusCode;
+use serde::Deserialize;
+use url::Url;
+
+use super::html::{html_to_text, looks_like_html};
+use crate::auth::token::describe_transport_error;
+use crate::auth::{AuthError, TokenSource};
+use crate::domain::{Article, ArticleId};
+
+/// A listing longer than this many pages is refused (a server paging in circles).
+const MAX_PAGES: u32 = 10_000;
+
+/// What one poll found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum KbChanges {
+    /// 304: nothing changed since the last applied listing.
+    NotModified,
+    /// The complete listing (ids unique, later pages win).
+    Full {
+        articles: Vec<Article>,
+        last_modified: Option<String>,
+    },
+}
+
+/// Why a poll failed, shaped by what the sync loop does next.
+#[derive(Debug, Clone, thiserror::Error, PartialEq)]
+pub enum KbClientError {
+    /// Credentials or scope: tell the user, keep polling slowly.
+    #[error("knowledge API authorisation failed: {0}")]
+    Auth(AuthError),
+    /// 5xx, 429, connection: try again at the next poll.
+    #[error("knowledge API temporarily unavailable: {0}")]
+    Transient(String),
+    /// The server broke the paging/format contract.
+    #[error("knowledge API answered unexpectedly: {0}")]
+    Protocol(String),
+}
+
+/// A source of knowledge-base articles (the seed's endpoint; later CXone's real knowledge API).
+#[async_trait]
+pub trait KnowledgeSource: Send {
+    async fn fetch_changes(&mut self) -> Result<KbChanges, KbClientError>;
+    /// The last `Full` listing was stored: use its `Last-Modified` for the next conditional request.
+    fn mark_applied(&mut self);
+}
+
+/// Upserts and deletions that turn the stored KB into a listing.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct KbDiff {
+    pub upserts: Vec<Article>,
+    pub deletions: Vec<ArticleId>,
+}
+
+/// Compares a complete listing with the stored articles' fingerprints ([`article_fingerprint`]).
+pub fn diff_listing(listing: Vec<Article>, stored: &HashMap<ArticleId, u64>) -> KbDiff {
+    let listed: std::collections::HashSet<&str> = listing.iter().map(|a| a.id.as_str()).collect();
+    let mut deletions: Vec<ArticleId> = stored
+        .keys()
+        .filter(|id| !listed.contains(id.as_str()))
+        .cloned()
+        .collect();
+    deletions.sort();
+    let upserts = listing
+        .into_iter()
+        .filter(|a| stored.get(&a.id) != Some(&article_fingerprint(a)))
+        .collect();
+    KbDiff { upserts, deletions }
+}
+
+/// A fingerprint of an article's content that is stable across builds (FNV-1a 64 over its fields).
+pub fn article_fingerprint(article: &Article) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let fields = [
+        &article.id,
+        &article.title,
+        &article.content,
+        article.url.as_deref().unwrap_or(""),
+        article.updated_at.as_deref().unwrap_or(""),
+    ];
+    for field in fields.iter() {
+        for byte in field.as_bytes().iter().chain(std::iter::once(&0xff)) {
+            hash ^= u64::from(*byte);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    hash
+}
+
+#[derive(Deserialize)]
+struct Page {
+    #[serde(default)]
+    items: Vec<RawArticle>,
+    next_page: Option<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+struct RawArticle {
+    id: serde_json::Value,
+    #[serde(default)]
+    title: String,
+    #[serde(default, alias = "body")]
+    content: String,
+    #[serde(default)]
+    url: Option<String>,
+    #[serde(default, alias = "updatedAt")]
+    updated_at: Option<String>,
+}
+
+impl RawArticle {
+    fn into_article(self) -> Option<Article> {
+        let id = match self.id {
+            serde_json::Value::String(s) if !s.trim().is_empty() => s,
+            serde_json::Value::Number(n) => n.to_string(),
+            _ => return None,
+        };
+        let content = if looks_like_html(&self.content) {
+            html_to_text(&self.content)
+        } else {
+            self.content
+        };
+        let title = if looks_like_html(&self.title) {
+            html_to_text(&self.title)
+        } else {
+            self.title
+        };
+        Some(Article {
+            id,
+            title,
+            content,
+            url: self.url,
+            updated_at: self.updated_at,
+        })
+    }
+}
+
+/// `GET {base}/api/v2/knowledge/articles[?page=N]` with a bearer token.
+pub struct HttpKnowledgeSource {
+    http: reqwest::Client,
+    articles_url: Url,
+    tokens: Arc<dyn TokenSource>,
+    applied_last_modified: Option<String>,
+    pending_last_modified: Option<String>,
+}
+
+impl HttpKnowledgeSource {
+    /// `applied_last_modified` restores the condition persisted with the store (or `None` for a full listing).
+    pub fn new(
+        http: reqwest::Client,
+        base_url: &Url,
+        tokens: Arc<dyn TokenSource>,
+        applied_last_modified: Option<String>,
+    ) -> Result<Self, KbClientError> {
+        let mut articles_url = base_url.clone();
+        articles_url
+            .path_segments_mut()
+            .map_err(|_| KbClientError::Protocol("base_url cannot carry a path".into()))?
+            .pop_if_empty()
+            .extend(["api", "v2", "knowledge", "articles"]);
+        Ok(Self {
+            http,
+            articles_url,
+            tokens,
+            applied_last_modified,
+            pending_last_modified: None,
+        })
+    }
+
+    /// The `Last-Modified` the next request is conditional on (persist it with the store).
+    pub fn applied_last_modified(&self) -> Option<&str> {
+        self.applied_last_modified.as_deref()
+    }
+
+    fn page_url(&self, page: Option<&serde_json::Value>) -> Result<Url, KbClientError> {
+        let mut url = self.articles_url.clone();
+        match page {
+            None => {}
+            Some(serde_json::Value::Number(n)) => {
+                url.query_pairs_mut().append_pair("page", &n.to_string());
+            }
+            Some(serde_json::Value::String(s)) if s.contains('/') => {
+                url = url
+                    .join(s)
+                    .map_err(|e| KbClientError::Protocol(format!("bad next_page: {e}")))?;
+            }
+            Some(serde_json::Value::String(s)) => {
+                url.query_pairs_mut().append_pair("page", s);
+            }
+            Some(_) => {
+                return Err(KbClientError::Protocol(
+                    "next_page is neither a number nor a string".into(),
+                ))
+            }
+        }
+        Ok(url)
+    }
+
+    /// One GET with a bearer token; a 401 invalidates the token and retries once.
+    async fn get(
+        &self,
+        url: Url,
+        if_modified_since: Option<&str>,
+    ) -> Result<reqwest::Response, KbClientError> {
+        let mut refreshed = false;
+        loop {
+            let token = self.tokens.token().await.map_err(|e| match e {
+                AuthError::Unreachable(reason) => KbClientError::Transient(reason),
+                other => KbClientError::Auth(other),
+            })?;
+            let mut request = self
+                .http
+                .get(url.clone())
+                .bearer_auth(&token.value)
+                .header("Accept", "application/json");
+            if let Some(since) = if_modified_since {
+                request = request.header(reqwest::header::IF_MODIFIED_SINCE, since);
+            }
+            let response = request
+                .send()
+                .await
+                .map_err(|e| KbClientError::Transient(describe_transport_error(&e)))?;
+            if response.status() == StatusCode::UNAUTHORIZED && !refreshed {
+                self.tokens.invalidate(&token);
+                refreshed = true;
+                continue;
+            }
+            return Ok(response);
+        }
+    }
+}
+
+fn status_error(status: StatusCode) -> KbClientError {
+    match status {
+        StatusCode::UNAUTHORIZED => KbClientError::Auth(AuthError::Other(
+            "the knowledge API refused a fresh token (401)".into(),
+        )),
+        StatusCode::FORBIDDEN => {
+            KbClientError::Auth(AuthError::MissingScope("knowledge:read".into()))
+        }
+        s if s.is_server_error() || s == StatusCode::TOO_MANY_REQUESTS => {
+            KbClientError::Transient(format!("answered {s}"))
+        }
+        s => KbClientError::Protocol(format!("answered {s}")),
+    }
+}
+
+#[async_trait]
+impl KnowledgeSource for HttpKnowledgeSource {
+    async fn fetch_changes(&mut self) -> Result<KbChanges, KbClientError> {
+        let mut articles: Vec<Article> = Vec::new();
+        let mut next: Option<serde_json::Value> = None;
+        for page_number in 1..=MAX_PAGES {
+            let condition = if page_number == 1 {
+                self.applied_last_modified.clone()
+            } else {
+                None
+            };
+            let response = self
+                .get(self.page_url(next.as_ref())?, condition.as_deref())
+                .await?;
+            let status = response.status();
+            if status == StatusCode::NOT_MODIFIED && page_number == 1 {
+                tracing::debug!("knowledge base not modified");
+                return Ok(KbChanges::NotModified);
+            }
+            if status != StatusCode::OK && status != StatusCode::PARTIAL_CONTENT {
+                return Err(status_error(status));
+            }
+            let last_modified = response
+                .headers()
+                .get(reqwest::header::LAST_MODIFIED)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            let page: Page = response.json().await.map_err(|e| {
+                KbClientError::Protocol(format!("page {page_number} is not the expected JSON: {e}"))
+            })?;
+            articles.extend(page.items.into_iter().filter_map(RawArticle::into_article));
+            if status == StatusCode::OK {
+                tracing::debug!(
+                    pages = page_number,
+                    articles = articles.len(),
+                    "knowledge listing complete"
+                );
+                self.pending_last_modified = last_modified.clone();
+                return Ok(KbChanges::Full {
+                    articles: dedupe(articles),
+                    last_modified,
+                });
+            }
+            next = Some(
+                page.next_page
+                    .ok_or_else(|| KbClientError::Protocol("206 without next_page".into()))?,
+            );
+        }
+        Err(KbClientError::Protocol(format!(
+            "more than {MAX_PAGES} pages"
+        )))
+    }
+
+    fn mark_applied(&mut self) {
+        if let Some(last_modified) = self.pending_last_modified.take() {
+            self.applied_last_modified = Some(last_modified);
+        }
+    }
+}
+
+/// Keeps one article per id (the last one listed), in first-seen order.
+fn dedupe(articles: Vec<Article>) -> Vec<Article> {
+    let mut position: HashMap<ArticleId, usize> = HashMap::new();
+    let mut unique: Vec<Article> = Vec::with_capacity(articles.len());
+    for article in articles {
+        match position.get(&article.id) {
+            Some(&i) => unique[i] = article,
+            None => {
+                position.insert(article.id.clone(), unique.len());
+                unique.push(article);
+            }
+        }
+    }
+    unique
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn article(id: &str, content: &str) -> Article {
+        Article {
+            id: id.into(),
+            title: "t".into(),
+            content: content.into(),
+            url: None,
+            updated_at: None,
+        }
+    }
+
+    #[test]
+    fn diff_yields_changed_new_and_missing() {
+        let stored: HashMap<ArticleId, u64> = [
+            (
+                "same".to_string(),
+                article_fingerprint(&article("same", "x")),
+            ),
+            (
+                "changed".to_string(),
+                article_fingerprint(&article("changed", "old")),
+            ),
+            ("gone".to_string(), 1),
+        ]
+        .into();
+        let listing = vec![
+            article("same", "x"),
+            article("changed", "new"),
+            article("new", "n"),
+        ];
+        let diff = diff_listing(listing, &stored);
+        let upserted: Vec<&str> = diff.upserts.iter().map(|a| a.id.as_str()).collect();
+        assert_eq!(upserted, ["changed", "new"]);
+        assert_eq!(diff.deletions, ["gone"]);
+    }
+
+    #[test]
+    fn html_bodies_become_text_and_duplicates_collapse() {
+        let raw = RawArticle {
+            id: serde_json::json!(7),
+            title: "A &amp; B".into(),
+            content: "<p>x</p><p>y</p>".into(),
+            url: None,
+            updated_at: None,
+        };
+        let converted = raw.into_article().unwrap();
+        assert_eq!(
+            (
+                converted.id.as_str(),
+                converted.title.as_str(),
+                converted.content.as_str()
+            ),
+            ("7", "A & B", "x\n\ny")
+        );
+        let unique = dedupe(vec![
+            article("a", "1"),
+            article("b", "2"),
+            article("a", "3"),
+        ]);
+        assert_eq!(unique, vec![article("a", "3"), article("b", "2")]);
+    }
+}
