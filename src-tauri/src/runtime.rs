@@ -105,15 +105,14 @@ async fn start_demo(
     let sim = SimServer::start(SimConfig { bind, articles, ..SimConfig::default() }).await?;
     tracing::info!(base_url = %sim.base_url(), "demo: CXone simulator started");
     eprintln!("demo: CXone simulator at {}", sim.base_url());
-    let raw = RawConfig {
-        tenant: Some("demo".into()),
-        base_url: Some(sim.base_url()),
-        token_url: Some(sim.token_url()),
-        events_url: Some(sim.events_url()),
-        ..RawConfig::default()
-    };
-    let mut config = raw.validate()?;
-    config.apply_env(env).ok();
+    // Environment overrides (e.g. SUPERVISOR_ASSIST_PIPELINE_MIN_SCORE) apply; the endpoints are the simulator's.
+    let mut raw = RawConfig::default();
+    raw.apply_env(env)?;
+    raw.tenant = Some("demo".into());
+    raw.base_url = Some(sim.base_url());
+    raw.token_url = Some(sim.token_url());
+    raw.events_url = Some(sim.events_url());
+    let config = raw.validate()?;
     let defaults = SimConfig::default();
     let secrets: Arc<dyn SecretStore> = Arc::new(MemoryStore::with_client(&defaults.client_id, &defaults.client_secret));
     let data_dir = paths.data_dir.join("demo");

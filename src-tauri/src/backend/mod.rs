@@ -95,6 +95,7 @@ pub fn auth_error(error: &assist_core::auth::AuthError) -> BackendError {
         AuthError::InvalidClient => "invalid_client",
         AuthError::MissingScope(_) => "missing_scope",
         AuthError::NoCredentials => "no_credentials",
+        AuthError::Keychain(_) => "keychain",
         AuthError::Unreachable(_) => "unreachable",
         AuthError::Other(_) => "token_error",
     };

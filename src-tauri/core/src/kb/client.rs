@@ -51,7 +51,7 @@ pub enum KbClientError {
 
 /// A source of knowledge-base articles (the seed's endpoint; later CXone's real knowledge API).
 #[async_trait]
-pub trait KnowledgeSource: Send {
+pub trait KnowledgeSource: Send + Sync {
     async fn fetch_changes(&mut self) -> Result<KbChanges, KbClientError>;
     /// The last `Full` listing was stored: use its `Last-Modified` for the next conditional request.
     fn mark_applied(&mut self);

@@ -68,6 +68,7 @@ impl KbSyncStage {
             KbChanges::NotModified => (0, 0, None),
             KbChanges::Full { articles, last_modified } => {
                 let (upserted, removed) = self.apply_listing(articles).await?;
+                self.source.mark_applied();
                 (upserted, removed, Some(last_modified))
             }
         };
