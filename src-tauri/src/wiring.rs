@@ -26,7 +26,12 @@ pub fn start(options: &CommonArgs, paths: &AppPaths) -> Wired {
         Arc::new(PreviewBackend::default())
     } else {
         tracing::warn!(config = %paths.config_file.display(), demo = options.demo, "pipeline not wired into the shell yet");
-        Arc::new(OfflineBackend::new("the pipeline is not wired into this build yet"))
+        Arc::new(OfflineBackend::new(
+            "the pipeline is not wired into this build yet",
+        ))
     };
-    Wired { backend, settings: Arc::new(UnwiredSettings) }
+    Wired {
+        backend,
+        settings: Arc::new(UnwiredSettings),
+    }
 }
