@@ -21,7 +21,7 @@ impl RateLimiter {
         self.waiting += 1;
         let due = self
             .last_shown
-            .map_or(true, |last| now.duration_since(last) >= MIN_INTERVAL);
+            .is_none_or(|last| now.duration_since(last) >= MIN_INTERVAL);
         if !due {
             return None;
         }

@@ -22,6 +22,9 @@ use super::{Backend, BackendError};
 /// Id of the article whose text is an XSS attempt.
 pub const XSS_ARTICLE_ID: &str = "KB-XSS-TEST";
 
+/// One card decided by an action: interaction id, card id, decision, content to send (none when rejected).
+type DecidedCard = (String, String, Decision, Option<CardContent>);
+
 /// In-memory queue with a handful of realistic cards.
 pub struct PreviewBackend {
     queue: Mutex<QueueSnapshot>,
@@ -167,10 +170,7 @@ impl Default for PreviewBackend {
 
 impl PreviewBackend {
     /// Applies `action` to the in-memory queue; returns the decided cards as (interaction, card id, sent).
-    fn decide(
-        &self,
-        action: &CardAction,
-    ) -> Result<Vec<(String, String, Decision, Option<CardContent>)>, BackendError> {
+    fn decide(&self, action: &CardAction) -> Result<Vec<DecidedCard>, BackendError> {
         let mut queue = self
             .queue
             .lock()
