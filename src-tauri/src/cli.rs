@@ -60,7 +60,15 @@ mod tests {
 
     #[test]
     fn parses_demo_port_config_and_subcommands() {
-        let cli = Cli::try_parse_from(["supervisor-assist", "--demo", "--demo-sim-port", "8099", "--config", "c.toml"]).unwrap();
+        let cli = Cli::try_parse_from([
+            "supervisor-assist",
+            "--demo",
+            "--demo-sim-port",
+            "8099",
+            "--config",
+            "c.toml",
+        ])
+        .unwrap();
         assert!(cli.common.demo && cli.command.is_none());
         assert_eq!(cli.common.demo_sim_port, Some(8099));
         assert_eq!(cli.common.config, Some(PathBuf::from("c.toml")));

@@ -14,7 +14,9 @@ pub const WINDOW_ACTOR: &str = "supervisor";
 
 /// Everything the queue window renders from scratch.
 #[tauri::command]
-pub async fn get_snapshot(state: State<'_, Arc<ShellState>>) -> Result<QueueSnapshot, CommandError> {
+pub async fn get_snapshot(
+    state: State<'_, Arc<ShellState>>,
+) -> Result<QueueSnapshot, CommandError> {
     Ok(state.backend.snapshot().await)
 }
 
@@ -26,18 +28,26 @@ pub fn get_status(state: State<'_, Arc<ShellState>>) -> StatusSnapshot {
 
 /// Approve, edit-and-approve, reject, or approve all for one interaction.
 #[tauri::command]
-pub async fn act_on_card(state: State<'_, Arc<ShellState>>, action: CardAction) -> Result<(), CommandError> {
-    state.backend.act(action, WINDOW_ACTOR).await.map_err(CommandError::from)
+pub async fn act_on_card(
+    state: State<'_, Arc<ShellState>>,
+    action: CardAction,
+) -> Result<(), CommandError> {
+    state
+        .backend
+        .act(action, WINDOW_ACTOR)
+        .await
+        .map_err(CommandError::from)
 }
 
 /// The full article for "Show article" (the window renders it as inert text).
 #[tauri::command]
-pub async fn get_article(state: State<'_, Arc<ShellState>>, id: String) -> Result<Article, CommandError> {
-    state
-        .backend
-        .article(&id)
-        .await
-        .ok_or_else(|| CommandError::new("not_found", format!("article {id} is not in the local KB")))
+pub async fn get_article(
+    state: State<'_, Arc<ShellState>>,
+    id: String,
+) -> Result<Article, CommandError> {
+    state.backend.article(&id).await.ok_or_else(|| {
+        CommandError::new("not_found", format!("article {id} is not in the local KB"))
+    })
 }
 
 /// Starts a KB refresh; progress and the result arrive as events.

@@ -15,13 +15,19 @@ pub struct CommandError {
 impl CommandError {
     /// A new error of `kind`.
     pub fn new(kind: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { kind: kind.into(), message: message.into() }
+        Self {
+            kind: kind.into(),
+            message: message.into(),
+        }
     }
 }
 
 impl From<BackendError> for CommandError {
     fn from(error: BackendError) -> Self {
-        Self { kind: error.kind, message: error.message }
+        Self {
+            kind: error.kind,
+            message: error.message,
+        }
     }
 }
 

@@ -55,7 +55,10 @@ pub async fn next_batch(rx: &mut broadcast::Receiver<PipelineEvent>) -> Batch {
 }
 
 /// Forwards pipeline events to every window until the backend closes its channel.
-pub async fn forward_pipeline_events<R: Runtime>(app: AppHandle<R>, mut rx: broadcast::Receiver<PipelineEvent>) {
+pub async fn forward_pipeline_events<R: Runtime>(
+    app: AppHandle<R>,
+    mut rx: broadcast::Receiver<PipelineEvent>,
+) {
     loop {
         match next_batch(&mut rx).await {
             Batch::Events(events) => {
@@ -75,7 +78,10 @@ pub async fn forward_pipeline_events<R: Runtime>(app: AppHandle<R>, mut rx: broa
 }
 
 /// Forwards status changes to the window and the tray.
-pub async fn forward_status<R: Runtime>(app: AppHandle<R>, mut rx: watch::Receiver<StatusSnapshot>) {
+pub async fn forward_status<R: Runtime>(
+    app: AppHandle<R>,
+    mut rx: watch::Receiver<StatusSnapshot>,
+) {
     loop {
         let status = rx.borrow_and_update().clone();
         crate::tray::show_status(&app, &status);
@@ -90,7 +96,9 @@ pub async fn forward_status<R: Runtime>(app: AppHandle<R>, mut rx: watch::Receiv
 fn update_tray_progress<R: Runtime>(app: &AppHandle<R>, events: &[PipelineEvent]) {
     for event in events {
         match event {
-            PipelineEvent::KbProgress { progress } => crate::tray::update_model(app, |m| m.progress = Some(*progress)),
+            PipelineEvent::KbProgress { progress } => {
+                crate::tray::update_model(app, |m| m.progress = Some(*progress))
+            }
             PipelineEvent::KbRefreshed { summary } => crate::tray::update_model(app, |m| {
                 m.progress = None;
                 m.last_refresh = Some(summary.message());
@@ -111,12 +119,19 @@ fn notify_if_hidden<R: Runtime>(app: &AppHandle<R>, events: &[PipelineEvent]) {
         _ => None,
     });
     let Some(title) = newest_title else { return };
-    let visible = app.get_webview_window(crate::windows::QUEUE_WINDOW).is_some_and(|w| w.is_visible().unwrap_or(false));
+    let visible = app
+        .get_webview_window(crate::windows::QUEUE_WINDOW)
+        .is_some_and(|w| w.is_visible().unwrap_or(false));
     if visible {
         return;
     }
-    let Some(state) = app.try_state::<Arc<ShellState>>() else { return };
-    let queued = events.iter().filter(|e| matches!(e, PipelineEvent::CardQueued { .. })).count();
+    let Some(state) = app.try_state::<Arc<ShellState>>() else {
+        return;
+    };
+    let queued = events
+        .iter()
+        .filter(|e| matches!(e, PipelineEvent::CardQueued { .. }))
+        .count();
     for _ in 1..queued {
         let _ = state.notifications.on_card();
     }
@@ -130,7 +145,10 @@ mod tests {
     use super::*;
 
     fn ended(id: &str) -> PipelineEvent {
-        PipelineEvent::InteractionEnded { interaction_id: id.into(), state: "ended".into() }
+        PipelineEvent::InteractionEnded {
+            interaction_id: id.into(),
+            state: "ended".into(),
+        }
     }
 
     #[tokio::test(start_paused = true)]
@@ -138,7 +156,10 @@ mod tests {
         let (tx, mut rx) = broadcast::channel(16);
         tx.send(ended("a")).unwrap();
         tx.send(ended("b")).unwrap();
-        assert_eq!(next_batch(&mut rx).await, Batch::Events(vec![ended("a"), ended("b")]));
+        assert_eq!(
+            next_batch(&mut rx).await,
+            Batch::Events(vec![ended("a"), ended("b")])
+        );
         tx.send(ended("c")).unwrap();
         drop(tx);
         assert_eq!(next_batch(&mut rx).await, Batch::Events(vec![ended("c")]));

@@ -82,7 +82,10 @@ pub fn build_app<R: Runtime>(builder: Builder<R>) -> Builder<R> {
 
 /// Spawns the forwarders from the backend to the webview and tray.
 pub fn start_forwarders<R: Runtime>(app: &AppHandle<R>, state: &ShellState) {
-    tauri::async_runtime::spawn(events::forward_pipeline_events(app.clone(), state.backend.subscribe()));
+    tauri::async_runtime::spawn(events::forward_pipeline_events(
+        app.clone(),
+        state.backend.subscribe(),
+    ));
     tauri::async_runtime::spawn(events::forward_status(app.clone(), state.backend.status()));
 }
 
@@ -103,12 +106,18 @@ pub fn quit<R: Runtime>(app: &AppHandle<R>) {
     });
 }
 
-fn resolve_paths<R: Runtime>(app: &AppHandle<R>, config: Option<PathBuf>) -> tauri::Result<AppPaths> {
+fn resolve_paths<R: Runtime>(
+    app: &AppHandle<R>,
+    config: Option<PathBuf>,
+) -> tauri::Result<AppPaths> {
     let config_file = match config {
         Some(file) => file,
         None => app.path().app_config_dir()?.join("config.toml"),
     };
-    Ok(AppPaths { config_file, log_dir: app.path().app_log_dir()? })
+    Ok(AppPaths {
+        config_file,
+        log_dir: app.path().app_log_dir()?,
+    })
 }
 
 /// Keeps the log writer alive for the life of the app.
@@ -133,7 +142,9 @@ pub fn run(options: cli::CommonArgs) -> anyhow::Result<()> {
         .build(tauri::generate_context!())?;
     app.run(|app, event| {
         if let RunEvent::ExitRequested { api, code, .. } = event {
-            let quitting = app.try_state::<Arc<ShellState>>().is_some_and(|s| s.is_quitting());
+            let quitting = app
+                .try_state::<Arc<ShellState>>()
+                .is_some_and(|s| s.is_quitting());
             if code.is_none() && !quitting {
                 api.prevent_exit();
             }

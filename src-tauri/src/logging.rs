@@ -14,7 +14,8 @@ use tracing_subscriber::{fmt, EnvFilter};
 pub const LOG_FILE_PREFIX: &str = "supervisor-assist.log";
 
 /// The default filter: our crates at info, chatty dependencies at warn.
-pub const DEFAULT_FILTER: &str = "info,tao=warn,wry=warn,hyper=warn,hyper_util=warn,reqwest=warn,rustls=warn,\
+pub const DEFAULT_FILTER: &str =
+    "info,tao=warn,wry=warn,hyper=warn,hyper_util=warn,reqwest=warn,rustls=warn,\
 tungstenite=warn,tokio_tungstenite=warn,ort=warn,zbus=warn,sled=warn,tracing=warn";
 
 fn filter() -> EnvFilter {
@@ -29,7 +30,10 @@ pub fn init(log_dir: Option<&Path>) -> Option<WorkerGuard> {
         Some(Ok(())) => {
             let appender = tracing_appender::rolling::daily(log_dir?, LOG_FILE_PREFIX);
             let (writer, guard) = tracing_appender::non_blocking(appender);
-            (Some(fmt::layer().with_writer(writer).with_ansi(false)), Some(guard))
+            (
+                Some(fmt::layer().with_writer(writer).with_ansi(false)),
+                Some(guard),
+            )
         }
         Some(Err(error)) => {
             eprintln!("supervisor-assist: cannot create the log folder: {error}");
@@ -37,6 +41,10 @@ pub fn init(log_dir: Option<&Path>) -> Option<WorkerGuard> {
         }
         None => (None, None),
     };
-    let installed = tracing_subscriber::registry().with(filter()).with(stderr).with(file).try_init();
+    let installed = tracing_subscriber::registry()
+        .with(filter())
+        .with(stderr)
+        .with(file)
+        .try_init();
     installed.ok().and(guard)
 }

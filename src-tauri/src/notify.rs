@@ -19,7 +19,9 @@ impl RateLimiter {
     /// Records one new card at `now`; returns `Some(count)` when a notification for `count` cards should show.
     pub fn on_card(&mut self, now: Instant) -> Option<usize> {
         self.waiting += 1;
-        let due = self.last_shown.map_or(true, |last| now.duration_since(last) >= MIN_INTERVAL);
+        let due = self
+            .last_shown
+            .is_none_or(|last| now.duration_since(last) >= MIN_INTERVAL);
         if !due {
             return None;
         }
@@ -44,7 +46,10 @@ pub fn notification_text(count: usize, title: &str) -> (String, String) {
     if count <= 1 {
         ("New suggestion".to_owned(), title.to_owned())
     } else {
-        (format!("{count} new suggestions"), format!("Latest: {title}"))
+        (
+            format!("{count} new suggestions"),
+            format!("Latest: {title}"),
+        )
     }
 }
 
@@ -52,7 +57,13 @@ pub fn notification_text(count: usize, title: &str) -> (String, String) {
 pub fn show<R: tauri::Runtime>(app: &tauri::AppHandle<R>, count: usize, title: &str) {
     use tauri_plugin_notification::NotificationExt;
     let (heading, body) = notification_text(count, title);
-    if let Err(error) = app.notification().builder().title(heading).body(body).show() {
+    if let Err(error) = app
+        .notification()
+        .builder()
+        .title(heading)
+        .body(body)
+        .show()
+    {
         tracing::warn!(%error, "could not show a desktop notification");
     }
 }

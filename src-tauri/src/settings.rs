@@ -60,7 +60,10 @@ fn check_url(field: &str, value: &str, schemes: &[&str]) -> Result<(), CommandEr
     }
     let parsed = url::Url::parse(value).map_err(|e| invalid(field, &e.to_string()))?;
     if !schemes.contains(&parsed.scheme()) {
-        return Err(invalid(field, &format!("must start with {}", schemes.join(" or "))));
+        return Err(invalid(
+            field,
+            &format!("must start with {}", schemes.join(" or ")),
+        ));
     }
     Ok(())
 }
@@ -72,15 +75,27 @@ impl SettingsForm {
         check_url("token URL", &self.token_url, &["https", "http"])?;
         check_url("events URL", &self.events_url, &["wss", "ws"])?;
         if !(10..=86_400).contains(&self.kb_poll_interval_secs) {
-            return Err(invalid("poll interval", "must be between 10 and 86400 seconds"));
+            return Err(invalid(
+                "poll interval",
+                "must be between 10 and 86400 seconds",
+            ));
         }
         let weights_ok = |w: f32| (0.0..=1.0).contains(&w);
-        if !weights_ok(self.dense_weight) || !weights_ok(self.bm25_weight) || self.dense_weight + self.bm25_weight <= 0.0 {
-            return Err(invalid("hybrid weights", "each must be between 0 and 1, not both 0"));
+        if !weights_ok(self.dense_weight)
+            || !weights_ok(self.bm25_weight)
+            || self.dense_weight + self.bm25_weight <= 0.0
+        {
+            return Err(invalid(
+                "hybrid weights",
+                "each must be between 0 and 1, not both 0",
+            ));
         }
         if let Some(score) = self.auto_approve_min_score {
             if !(score > 0.0 && score <= 1.0) {
-                return Err(invalid("auto-approve", "the minimum score must be in (0, 1]"));
+                return Err(invalid(
+                    "auto-approve",
+                    "the minimum score must be in (0, 1]",
+                ));
             }
         }
         Ok(())
@@ -89,9 +104,23 @@ impl SettingsForm {
     /// Reads the form's fields from config TOML text (missing keys keep their defaults).
     pub fn from_table(table: &Table) -> Self {
         let defaults = Self::default();
-        let text = |key: &str| table.get(key).and_then(Value::as_str).unwrap_or_default().to_owned();
-        let sub = |name: &str, key: &str| table.get(name).and_then(Value::as_table).and_then(|t| t.get(key)).cloned();
-        let float = |v: Option<Value>| v.and_then(|v| v.as_float().or_else(|| v.as_integer().map(|i| i as f64)));
+        let text = |key: &str| {
+            table
+                .get(key)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let sub = |name: &str, key: &str| {
+            table
+                .get(name)
+                .and_then(Value::as_table)
+                .and_then(|t| t.get(key))
+                .cloned()
+        };
+        let float = |v: Option<Value>| {
+            v.and_then(|v| v.as_float().or_else(|| v.as_integer().map(|i| i as f64)))
+        };
         let auto = sub("pipeline", "auto_approve").and_then(|v| v.as_str().map(str::to_owned));
         Self {
             tenant: text("tenant"),
@@ -103,9 +132,14 @@ impl SettingsForm {
                 .and_then(Value::as_integer)
                 .and_then(|i| u64::try_from(i).ok())
                 .unwrap_or(defaults.kb_poll_interval_secs),
-            dense_weight: float(sub("ranking", "dense_weight")).map_or(defaults.dense_weight, |f| f as f32),
-            bm25_weight: float(sub("ranking", "bm25_weight")).map_or(defaults.bm25_weight, |f| f as f32),
-            auto_approve_min_score: auto.and_then(|a| a.strip_prefix("score>=").and_then(|x| x.trim().parse().ok())),
+            dense_weight: float(sub("ranking", "dense_weight"))
+                .map_or(defaults.dense_weight, |f| f as f32),
+            bm25_weight: float(sub("ranking", "bm25_weight"))
+                .map_or(defaults.bm25_weight, |f| f as f32),
+            auto_approve_min_score: auto.and_then(|a| {
+                a.strip_prefix("score>=")
+                    .and_then(|x| x.trim().parse().ok())
+            }),
         }
     }
 
@@ -122,9 +156,15 @@ impl SettingsForm {
         set_text("base_url", &self.base_url);
         set_text("token_url", &self.token_url);
         set_text("events_url", &self.events_url);
-        table.insert("kb_poll_interval_secs".into(), Value::Integer(self.kb_poll_interval_secs as i64));
+        table.insert(
+            "kb_poll_interval_secs".into(),
+            Value::Integer(self.kb_poll_interval_secs as i64),
+        );
         update_sub_table(table, "ranking", |ranking| {
-            ranking.insert("dense_weight".into(), Value::Float(round(self.dense_weight)));
+            ranking.insert(
+                "dense_weight".into(),
+                Value::Float(round(self.dense_weight)),
+            );
             ranking.insert("bm25_weight".into(), Value::Float(round(self.bm25_weight)));
         });
         let auto = match self.auto_approve_min_score {
@@ -152,9 +192,14 @@ fn update_sub_table(table: &mut Table, name: &str, change: impl FnOnce(&mut Tabl
 
 fn read_table(path: &Path) -> Result<Table, CommandError> {
     match std::fs::read_to_string(path) {
-        Ok(text) => text.parse::<Table>().map_err(|e| CommandError::new("config_syntax", format!("{}: {e}", path.display()))),
+        Ok(text) => text
+            .parse::<Table>()
+            .map_err(|e| CommandError::new("config_syntax", format!("{}: {e}", path.display()))),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Table::new()),
-        Err(e) => Err(CommandError::new("config_io", format!("cannot read {}: {e}", path.display()))),
+        Err(e) => Err(CommandError::new(
+            "config_io",
+            format!("cannot read {}: {e}", path.display()),
+        )),
     }
 }
 
@@ -168,11 +213,14 @@ pub fn save_form(path: &Path, form: &SettingsForm) -> Result<(), CommandError> {
     form.validate()?;
     let mut table = read_table(path)?;
     form.merge_into(&mut table);
-    let io_error = |e: std::io::Error| CommandError::new("config_io", format!("cannot write {}: {e}", path.display()));
+    let io_error = |e: std::io::Error| {
+        CommandError::new("config_io", format!("cannot write {}: {e}", path.display()))
+    };
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).map_err(io_error)?;
     }
-    let text = toml::to_string_pretty(&table).map_err(|e| CommandError::new("config_io", e.to_string()))?;
+    let text = toml::to_string_pretty(&table)
+        .map_err(|e| CommandError::new("config_io", e.to_string()))?;
     let temp = path.with_extension("toml.tmp");
     std::fs::write(&temp, text).map_err(io_error)?;
     std::fs::rename(&temp, path).map_err(io_error)?;
@@ -188,7 +236,10 @@ pub fn load_settings(state: State<'_, Arc<ShellState>>) -> Result<SettingsForm, 
 
 /// Saves the settings (applied at the next start of the pipeline).
 #[tauri::command]
-pub fn save_settings(state: State<'_, Arc<ShellState>>, form: SettingsForm) -> Result<SettingsForm, CommandError> {
+pub fn save_settings(
+    state: State<'_, Arc<ShellState>>,
+    form: SettingsForm,
+) -> Result<SettingsForm, CommandError> {
     save_form(&state.paths.config_file, &form)?;
     load_form(&state.paths.config_file)
 }
@@ -201,23 +252,37 @@ pub fn save_credentials(
     client_secret: SecretInput,
 ) -> Result<CredentialsState, CommandError> {
     if client_id.trim().is_empty() || client_secret.expose().is_empty() {
-        return Err(CommandError::new("invalid_input", "enter both the client id and the client secret"));
+        return Err(CommandError::new(
+            "invalid_input",
+            "enter both the client id and the client secret",
+        ));
     }
-    state.settings.save_credentials(client_id.trim(), &client_secret)?;
+    state
+        .settings
+        .save_credentials(client_id.trim(), &client_secret)?;
     tracing::info!("client credentials saved in the keychain");
-    Ok(CredentialsState { saved: state.settings.credentials_saved()? })
+    Ok(CredentialsState {
+        saved: state.settings.credentials_saved()?,
+    })
 }
 
 /// Whether credentials are in the keychain.
 #[tauri::command]
-pub fn credentials_state(state: State<'_, Arc<ShellState>>) -> Result<CredentialsState, CommandError> {
-    Ok(CredentialsState { saved: state.settings.credentials_saved()? })
+pub fn credentials_state(
+    state: State<'_, Arc<ShellState>>,
+) -> Result<CredentialsState, CommandError> {
+    Ok(CredentialsState {
+        saved: state.settings.credentials_saved()?,
+    })
 }
 
 /// Fetches one token with the saved settings and credentials.
 #[tauri::command]
 pub async fn test_connection(state: State<'_, Arc<ShellState>>) -> Result<String, CommandError> {
-    state.settings.test_connection(&state.paths.config_file).await?;
+    state
+        .settings
+        .test_connection(&state.paths.config_file)
+        .await?;
     Ok("connected: the tenant issued a token".to_owned())
 }
 

@@ -27,8 +27,18 @@ pub struct ShellState {
 
 impl ShellState {
     /// State around the given seams.
-    pub fn new(backend: Arc<dyn Backend>, settings: Arc<dyn SettingsBackend>, paths: AppPaths) -> Self {
-        Self { backend, settings, paths, notifications: NotificationGate::default(), quitting: AtomicBool::new(false) }
+    pub fn new(
+        backend: Arc<dyn Backend>,
+        settings: Arc<dyn SettingsBackend>,
+        paths: AppPaths,
+    ) -> Self {
+        Self {
+            backend,
+            settings,
+            paths,
+            notifications: NotificationGate::default(),
+            quitting: AtomicBool::new(false),
+        }
     }
 
     /// Marks that the user chose Quit (so `ExitRequested` is honoured).

@@ -48,7 +48,9 @@ pub fn icon_for(status: &StatusSnapshot) -> TrayIconKind {
     }
     match status.connection {
         ConnectionStatus::Connected => TrayIconKind::Connected,
-        ConnectionStatus::Connecting | ConnectionStatus::Reconnecting { .. } => TrayIconKind::Reconnecting,
+        ConnectionStatus::Connecting | ConnectionStatus::Reconnecting { .. } => {
+            TrayIconKind::Reconnecting
+        }
         ConnectionStatus::AuthFailed { .. } | ConnectionStatus::Stopped => TrayIconKind::Error,
     }
 }
@@ -79,7 +81,9 @@ fn connection_text(status: &StatusSnapshot) -> String {
     match &status.connection {
         ConnectionStatus::Connecting => "connecting".to_owned(),
         ConnectionStatus::Connected => "connected".to_owned(),
-        ConnectionStatus::Reconnecting { attempt, .. } => format!("reconnecting (attempt {attempt})"),
+        ConnectionStatus::Reconnecting { attempt, .. } => {
+            format!("reconnecting (attempt {attempt})")
+        }
         ConnectionStatus::AuthFailed { reason } => format!("sign-in failed: {reason}"),
         ConnectionStatus::Stopped => "stopped".to_owned(),
     }
@@ -89,16 +93,21 @@ fn connection_text(status: &StatusSnapshot) -> String {
 pub fn tooltip_text(model: &TrayModel) -> String {
     let mut lines = vec!["Supervisor Assist".to_owned()];
     if let Some(status) = &model.status {
-        lines.push(format!("{} · {} pending", connection_text(status), status.pending_cards));
+        lines.push(format!(
+            "{} · {} pending",
+            connection_text(status),
+            status.pending_cards
+        ));
         match &status.kb_fresh_as_of {
             Some(when) => lines.push(format!("KB fresh as of {}", short_time(when))),
             None => lines.push("KB not synced yet".to_owned()),
         }
     }
     match (&model.progress, &model.last_refresh) {
-        (Some(p), _) if p.done < p.total => {
-            lines.push(format!("Refreshing KB: {} / {} ({:.0} articles/s)", p.done, p.total, p.articles_per_sec))
-        }
+        (Some(p), _) if p.done < p.total => lines.push(format!(
+            "Refreshing KB: {} / {} ({:.0} articles/s)",
+            p.done, p.total, p.articles_per_sec
+        )),
         (_, Some(message)) => lines.push(format!("Last refresh: {message}")),
         _ => {}
     }
@@ -140,7 +149,9 @@ pub fn install<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
 /// Runs the menu item `id`. Unknown ids are logged and ignored.
 pub fn handle_tray_menu<R: Runtime>(app: &AppHandle<R>, id: &str) {
     tracing::debug!(item = id, "tray menu");
-    let Some(state) = app.try_state::<Arc<ShellState>>().map(|s| Arc::clone(&s)) else { return };
+    let Some(state) = app.try_state::<Arc<ShellState>>().map(|s| Arc::clone(&s)) else {
+        return;
+    };
     match id {
         MENU_OPEN_QUEUE => crate::windows::show_queue(app),
         MENU_REFRESH_KB => start_kb_refresh(app.clone(), state),
@@ -164,7 +175,10 @@ pub fn start_kb_refresh<R: Runtime>(app: AppHandle<R>, state: Arc<ShellState>) {
             Err(error) => (false, format!("refresh failed: {}", error.message)),
         };
         tracing::info!(ok, %message, "KB refresh finished");
-        let _ = app.emit(crate::events::KB_REFRESH_RESULT, serde_json::json!({ "ok": ok, "message": message }));
+        let _ = app.emit(
+            crate::events::KB_REFRESH_RESULT,
+            serde_json::json!({ "ok": ok, "message": message }),
+        );
         update_model(&app, |m| {
             m.progress = None;
             m.last_refresh = Some(message);
@@ -178,8 +192,12 @@ pub struct TrayModelState(Mutex<TrayModel>);
 
 /// Applies `change` to the tray model and redraws icon and tooltip.
 pub fn update_model<R: Runtime>(app: &AppHandle<R>, change: impl FnOnce(&mut TrayModel)) {
-    let Some(state) = app.try_state::<TrayModelState>() else { return };
-    let Ok(mut model) = state.0.lock() else { return };
+    let Some(state) = app.try_state::<TrayModelState>() else {
+        return;
+    };
+    let Ok(mut model) = state.0.lock() else {
+        return;
+    };
     change(&mut model);
     redraw(app, &model);
 }
@@ -187,14 +205,20 @@ pub fn update_model<R: Runtime>(app: &AppHandle<R>, change: impl FnOnce(&mut Tra
 /// New status: icon, tooltip, pause item text.
 pub fn show_status<R: Runtime>(app: &AppHandle<R>, status: &StatusSnapshot) {
     if let Some(items) = app.try_state::<TrayItems<R>>() {
-        let text = if status.paused { "Resume suggestions" } else { "Pause suggestions" };
+        let text = if status.paused {
+            "Resume suggestions"
+        } else {
+            "Pause suggestions"
+        };
         let _ = items.pause.set_text(text);
     }
     update_model(app, |m| m.status = Some(status.clone()));
 }
 
 fn redraw<R: Runtime>(app: &AppHandle<R>, model: &TrayModel) {
-    let Some(tray) = app.tray_by_id(TRAY_ID) else { return };
+    let Some(tray) = app.tray_by_id(TRAY_ID) else {
+        return;
+    };
     if let Some(status) = &model.status {
         match Image::from_bytes(icon_bytes(icon_for(status))) {
             Ok(icon) => {
@@ -221,22 +245,49 @@ mod tests {
 
     #[test]
     fn icon_follows_status_with_pause_first() {
-        assert_eq!(icon_for(&status(ConnectionStatus::Connected, false)), TrayIconKind::Connected);
-        assert_eq!(icon_for(&status(ConnectionStatus::Connected, true)), TrayIconKind::Paused);
-        let reconnecting = ConnectionStatus::Reconnecting { attempt: 2, reason: "x".into() };
-        assert_eq!(icon_for(&status(reconnecting, false)), TrayIconKind::Reconnecting);
-        let failed = ConnectionStatus::AuthFailed { reason: "invalid_client".into() };
+        assert_eq!(
+            icon_for(&status(ConnectionStatus::Connected, false)),
+            TrayIconKind::Connected
+        );
+        assert_eq!(
+            icon_for(&status(ConnectionStatus::Connected, true)),
+            TrayIconKind::Paused
+        );
+        let reconnecting = ConnectionStatus::Reconnecting {
+            attempt: 2,
+            reason: "x".into(),
+        };
+        assert_eq!(
+            icon_for(&status(reconnecting, false)),
+            TrayIconKind::Reconnecting
+        );
+        let failed = ConnectionStatus::AuthFailed {
+            reason: "invalid_client".into(),
+        };
         assert_eq!(icon_for(&status(failed, false)), TrayIconKind::Error);
     }
 
     #[test]
     fn tooltip_shows_pending_freshness_and_progress() {
-        let mut model = TrayModel { status: Some(status(ConnectionStatus::Connected, false)), ..Default::default() };
-        model.progress = Some(KbProgress { done: 120, total: 300, articles_per_sec: 45.4 });
+        let mut model = TrayModel {
+            status: Some(status(ConnectionStatus::Connected, false)),
+            ..Default::default()
+        };
+        model.progress = Some(KbProgress {
+            done: 120,
+            total: 300,
+            articles_per_sec: 45.4,
+        });
         let text = tooltip_text(&model);
         assert!(text.contains("connected · 3 pending"), "{text}");
-        assert!(text.contains("KB fresh as of 2026-11-28 10:42 UTC"), "{text}");
-        assert!(text.contains("Refreshing KB: 120 / 300 (45 articles/s)"), "{text}");
+        assert!(
+            text.contains("KB fresh as of 2026-11-28 10:42 UTC"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Refreshing KB: 120 / 300 (45 articles/s)"),
+            "{text}"
+        );
         model.progress = None;
         model.last_refresh = Some("up to date".into());
         assert!(tooltip_text(&model).contains("Last refresh: up to date"));

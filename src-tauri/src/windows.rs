@@ -27,10 +27,14 @@ pub fn show_settings<R: Runtime>(app: &AppHandle<R>) {
         let _ = window.set_focus();
         return;
     }
-    let built = WebviewWindowBuilder::new(app, SETTINGS_WINDOW, WebviewUrl::App("settings.html".into()))
-        .title("Supervisor Assist — Settings")
-        .inner_size(620.0, 720.0)
-        .build();
+    let built = WebviewWindowBuilder::new(
+        app,
+        SETTINGS_WINDOW,
+        WebviewUrl::App("settings.html".into()),
+    )
+    .title("Supervisor Assist — Settings")
+    .inner_size(620.0, 720.0)
+    .build();
     if let Err(error) = built {
         tracing::warn!(%error, "could not open the settings window");
     }

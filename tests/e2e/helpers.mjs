@@ -86,10 +86,22 @@ export async function launch(args = [], extraEnv = {}) {
   return { browser, stop, env, home };
 }
 
+/** Switches the WebDriver session to the window whose document title is `title`. */
+export async function switchToTitle(browser, title) {
+  await waitFor(async () => {
+    for (const handle of await browser.getWindowHandles()) {
+      await browser.switchToWindow(handle);
+      if ((await browser.getTitle()) === title) return true;
+    }
+    return false;
+  }, `window titled ${title}`);
+}
+
 /** Saves a screenshot of the current window under artifacts/screenshots/ and prints the path. */
 export async function screenshot(browser, name) {
   mkdirSync(SCREENSHOTS, { recursive: true });
   const path = join(SCREENSHOTS, `${name}.png`);
+  await sleep(700); // let WebKit paint the last DOM change
   await browser.saveScreenshot(path);
   console.log(`screenshot: ${path}`);
   return path;

@@ -3,7 +3,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { freePort, launch, waitFor } from "./helpers.mjs";
+import { freePort, launch, switchToTitle, waitFor } from "./helpers.mjs";
 
 describe("write-only credentials in the real keychain", () => {
   let app;
@@ -15,8 +15,7 @@ describe("write-only credentials in the real keychain", () => {
     browser = app.browser;
     await browser.execute(() => window.__TAURI__.core.invoke("open_settings"));
     await waitFor(async () => (await browser.getWindowHandles()).length > 1, "settings window opened");
-    const handles = await browser.getWindowHandles();
-    await browser.switchToWindow(handles[handles.length - 1]);
+    await switchToTitle(browser, "Supervisor Assist — Settings");
     await waitFor(async () => (await browser.$("#credentials-state").getText()) !== "checking…", "credential state loaded");
   });
   after(async () => app && (await app.stop()));

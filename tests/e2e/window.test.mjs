@@ -2,7 +2,7 @@
 // the XSS article rendered inert, the settings window, and the tray's "Refresh KB now" over D-Bus.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { clickTrayItem, launch, screenshot, waitFor } from "./helpers.mjs";
+import { clickTrayItem, launch, screenshot, switchToTitle, waitFor } from "./helpers.mjs";
 
 describe("queue window (UI preview)", () => {
   let app;
@@ -66,7 +66,7 @@ describe("queue window (UI preview)", () => {
       handlers: [...document.querySelectorAll("#article-panel *")].filter((n) => [...n.attributes].some((a) => a.name.startsWith("on"))).length,
       hrefs: [...document.querySelectorAll("#article-panel a")].map((a) => a.getAttribute("href")),
     }));
-    assert.deepEqual(probe, { xss: null, scripts: 0, images: 0, handlers: 0, hrefs: ["https://kb.example.com/safe"] });
+    assert.deepEqual(probe, { xss: null, scripts: 0, images: 0, handlers: 0, hrefs: ["https://kb.example.com/articles/KB-XSS-TEST", "https://kb.example.com/safe"] });
     await screenshot(browser, "xss-article");
     await browser.keys("Escape");
   });
@@ -80,9 +80,7 @@ describe("queue window (UI preview)", () => {
   it("opens settings; credentials fields are empty and write-only", async () => {
     await browser.$("#open-settings").click();
     await waitFor(async () => (await browser.getWindowHandles()).length > 1, "settings window opened");
-    const handles = await browser.getWindowHandles();
-    await browser.switchToWindow(handles[handles.length - 1]);
-    await waitFor(async () => (await browser.getTitle()) === "Supervisor Assist — Settings", "settings title");
+    await switchToTitle(browser, "Supervisor Assist — Settings");
     await waitFor(async () => (await browser.$("#kb_poll_interval_secs").getValue()) === "300", "form loaded");
     assert.equal(await browser.$("#client_secret").getAttribute("type"), "password");
     assert.equal(await browser.$("#client_secret").getValue(), "");

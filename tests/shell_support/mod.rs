@@ -7,7 +7,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use assist_core::domain::Article;
-use assist_core::pipeline::api::{CardAction, KbRefreshSummary, PipelineEvent, QueueSnapshot, StatusSnapshot};
+use assist_core::pipeline::api::{
+    CardAction, KbRefreshSummary, PipelineEvent, QueueSnapshot, StatusSnapshot,
+};
 use async_trait::async_trait;
 use supervisor_assist::backend::offline::stopped_status;
 use supervisor_assist::backend::{Backend, BackendError, SecretInput, SettingsBackend};
@@ -28,7 +30,15 @@ impl FakeBackend {
         let (tx, rx) = mpsc::channel();
         let (events, _) = broadcast::channel(16);
         let (status, _) = watch::channel(stopped_status());
-        (Arc::new(Self { calls: Mutex::new(tx), act_result, events, status }), rx)
+        (
+            Arc::new(Self {
+                calls: Mutex::new(tx),
+                act_result,
+                events,
+                status,
+            }),
+            rx,
+        )
     }
     fn record(&self, call: String) {
         let _ = self.calls.lock().unwrap().send(call);
@@ -47,19 +57,33 @@ impl Backend for FakeBackend {
         QueueSnapshot::default()
     }
     async fn act(&self, action: CardAction, who: &str) -> Result<(), BackendError> {
-        self.record(format!("act {} by {who}", serde_json::to_string(&action).unwrap()));
+        self.record(format!(
+            "act {} by {who}",
+            serde_json::to_string(&action).unwrap()
+        ));
         self.act_result.clone()
     }
     async fn refresh_kb(&self) -> Result<KbRefreshSummary, BackendError> {
         self.record("refresh_kb".into());
-        Ok(KbRefreshSummary { upserted: 12, removed: 1, total_articles: 300, fresh_as_of: None })
+        Ok(KbRefreshSummary {
+            upserted: 12,
+            removed: 1,
+            total_articles: 300,
+            fresh_as_of: None,
+        })
     }
     fn set_paused(&self, paused: bool) {
         self.record(format!("set_paused {paused}"));
         self.status.send_modify(|s| s.paused = paused);
     }
     async fn article(&self, id: &str) -> Option<Article> {
-        (id == "KB-1").then(|| Article { id: id.into(), title: "T".into(), content: "C".into(), url: None, updated_at: None })
+        (id == "KB-1").then(|| Article {
+            id: id.into(),
+            title: "T".into(),
+            content: "C".into(),
+            url: None,
+            updated_at: None,
+        })
     }
     async fn shutdown(&self, _timeout: Duration) {
         self.record("shutdown".into());
@@ -74,21 +98,35 @@ pub struct FakeSettings {
 
 #[async_trait]
 impl SettingsBackend for FakeSettings {
-    fn save_credentials(&self, client_id: &str, client_secret: &SecretInput) -> Result<(), BackendError> {
-        *self.stored.lock().unwrap() = Some((client_id.to_owned(), client_secret.expose().to_owned()));
+    fn save_credentials(
+        &self,
+        client_id: &str,
+        client_secret: &SecretInput,
+    ) -> Result<(), BackendError> {
+        *self.stored.lock().unwrap() =
+            Some((client_id.to_owned(), client_secret.expose().to_owned()));
         Ok(())
     }
     fn credentials_saved(&self) -> Result<bool, BackendError> {
         Ok(self.stored.lock().unwrap().is_some())
     }
     async fn test_connection(&self, _config_file: &Path) -> Result<(), BackendError> {
-        Err(supervisor_assist::backend::auth_error(&assist_core::auth::AuthError::InvalidClient))
+        Err(supervisor_assist::backend::auth_error(
+            &assist_core::auth::AuthError::InvalidClient,
+        ))
     }
 }
 
 /// A mock-runtime app around the fakes, with the queue and settings webviews open.
-pub fn mock_app(backend: Arc<FakeBackend>, settings: Arc<FakeSettings>, dir: &Path) -> tauri::App<MockRuntime> {
-    let paths = AppPaths { config_file: dir.join("config.toml"), log_dir: dir.join("logs") };
+pub fn mock_app(
+    backend: Arc<FakeBackend>,
+    settings: Arc<FakeSettings>,
+    dir: &Path,
+) -> tauri::App<MockRuntime> {
+    let paths = AppPaths {
+        config_file: dir.join("config.toml"),
+        log_dir: dir.join("logs"),
+    };
     let state = Arc::new(ShellState::new(backend, settings, paths));
     supervisor_assist::build_app(mock_builder())
         .manage(state)
@@ -99,7 +137,9 @@ pub fn mock_app(backend: Arc<FakeBackend>, settings: Arc<FakeSettings>, dir: &Pa
 
 /// Opens a webview labelled `label` (mock runtime).
 pub fn webview(app: &tauri::App<MockRuntime>, label: &str) -> tauri::WebviewWindow<MockRuntime> {
-    tauri::WebviewWindowBuilder::new(app, label, Default::default()).build().expect("mock webview")
+    tauri::WebviewWindowBuilder::new(app, label, Default::default())
+        .build()
+        .expect("mock webview")
 }
 
 /// Calls command `cmd` with JSON `args` over the mock IPC.
@@ -118,12 +158,15 @@ pub fn invoke(
         headers: Default::default(),
         invoke_key: tauri::test::INVOKE_KEY.to_string(),
     };
-    tauri::test::get_ipc_response(webview, request).map(|body| body.deserialize::<serde_json::Value>().unwrap())
+    tauri::test::get_ipc_response(webview, request)
+        .map(|body| body.deserialize::<serde_json::Value>().unwrap())
 }
 
 /// Waits (bounded) for the next recorded call.
 pub fn next_call(calls: &mpsc::Receiver<String>) -> String {
-    calls.recv_timeout(Duration::from_secs(10)).expect("the backend was called")
+    calls
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the backend was called")
 }
 
 pub fn temp_dir() -> (tempfile::TempDir, PathBuf) {

@@ -16,7 +16,9 @@ use std::path::Path;
 use std::time::Duration;
 
 use assist_core::domain::Article;
-use assist_core::pipeline::api::{CardAction, KbRefreshSummary, PipelineEvent, QueueSnapshot, StatusSnapshot};
+use assist_core::pipeline::api::{
+    CardAction, KbRefreshSummary, PipelineEvent, QueueSnapshot, StatusSnapshot,
+};
 use async_trait::async_trait;
 use tokio::sync::{broadcast, watch};
 
@@ -33,7 +35,10 @@ pub struct BackendError {
 impl BackendError {
     /// A new error of `kind`.
     pub fn new(kind: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { kind: kind.into(), message: message.into() }
+        Self {
+            kind: kind.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -80,7 +85,11 @@ impl std::fmt::Debug for SecretInput {
 #[async_trait]
 pub trait SettingsBackend: Send + Sync + 'static {
     /// Store the OAuth client id and secret in the OS keychain (write-only).
-    fn save_credentials(&self, client_id: &str, client_secret: &SecretInput) -> Result<(), BackendError>;
+    fn save_credentials(
+        &self,
+        client_id: &str,
+        client_secret: &SecretInput,
+    ) -> Result<(), BackendError>;
     /// Whether credentials are stored (never what they are).
     fn credentials_saved(&self) -> Result<bool, BackendError>;
     /// Fetch one token with the saved credentials and the config at `config_file`; the error kind says why not

@@ -27,7 +27,10 @@ pub fn stopped_status() -> StatusSnapshot {
 }
 
 fn not_running(reason: &str) -> BackendError {
-    BackendError::new("not_running", format!("the pipeline is not running: {reason}"))
+    BackendError::new(
+        "not_running",
+        format!("the pipeline is not running: {reason}"),
+    )
 }
 
 /// The pipeline could not start (or is not wired yet); `reason` is shown for every action.
@@ -42,7 +45,11 @@ impl OfflineBackend {
     pub fn new(reason: impl Into<String>) -> Self {
         let (events, _) = broadcast::channel(1);
         let (status, _) = watch::channel(stopped_status());
-        Self { reason: reason.into(), events, status }
+        Self {
+            reason: reason.into(),
+            events,
+            status,
+        }
     }
 }
 
@@ -78,12 +85,18 @@ pub struct UnwiredSettings;
 #[async_trait]
 impl SettingsBackend for UnwiredSettings {
     fn save_credentials(&self, _id: &str, _secret: &SecretInput) -> Result<(), BackendError> {
-        Err(BackendError::new("not_wired", "the keychain is not wired into this build"))
+        Err(BackendError::new(
+            "not_wired",
+            "the keychain is not wired into this build",
+        ))
     }
     fn credentials_saved(&self) -> Result<bool, BackendError> {
         Ok(false)
     }
     async fn test_connection(&self, _config_file: &Path) -> Result<(), BackendError> {
-        Err(BackendError::new("not_wired", "the token source is not wired into this build"))
+        Err(BackendError::new(
+            "not_wired",
+            "the token source is not wired into this build",
+        ))
     }
 }

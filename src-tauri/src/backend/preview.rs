@@ -10,8 +10,8 @@ use std::time::Duration;
 use assist_core::domain::{Article, CardContent, LegScores};
 use assist_core::events::ConnectionStatus;
 use assist_core::pipeline::api::{
-    CardAction, CardTimings, CardView, Decision, Delivery, InteractionView, KbProgress, KbRefreshSummary,
-    PipelineEvent, QueueSnapshot, StatusSnapshot,
+    CardAction, CardTimings, CardView, Decision, Delivery, InteractionView, KbProgress,
+    KbRefreshSummary, PipelineEvent, QueueSnapshot, StatusSnapshot,
 };
 use async_trait::async_trait;
 use tokio::sync::{broadcast, watch};
@@ -21,6 +21,9 @@ use super::{Backend, BackendError};
 
 /// Id of the article whose text is an XSS attempt.
 pub const XSS_ARTICLE_ID: &str = "KB-XSS-TEST";
+
+/// One card decided by an action: interaction id, card id, decision, content to send (none when rejected).
+type DecidedCard = (String, String, Decision, Option<CardContent>);
 
 /// In-memory queue with a handful of realistic cards.
 pub struct PreviewBackend {
@@ -37,7 +40,9 @@ fn article(id: &str, title: &str, content: &str, days_ago: i64) -> Article {
         title: title.into(),
         content: content.into(),
         url: Some(format!("https://kb.example.com/articles/{id}")),
-        updated_at: updated.format(&time::format_description::well_known::Rfc3339).ok(),
+        updated_at: updated
+            .format(&time::format_description::well_known::Rfc3339)
+            .ok(),
     }
 }
 
@@ -54,7 +59,14 @@ fn sample_articles() -> Vec<Article> {
     ]
 }
 
-fn card(interaction: &str, n: u32, article: &Article, fused: f32, phrases: &[&str], context: &str) -> CardView {
+fn card(
+    interaction: &str,
+    n: u32,
+    article: &Article,
+    fused: f32,
+    phrases: &[&str],
+    context: &str,
+) -> CardView {
     CardView {
         card_id: format!("{interaction}-card-{n}"),
         interaction_id: interaction.into(),
@@ -63,7 +75,13 @@ fn card(interaction: &str, n: u32, article: &Article, fused: f32, phrases: &[&st
         article_updated_at: article.updated_at.clone(),
         suggested: CardContent::from_article(article, fused),
         sent: None,
-        scores: LegScores { dense: fused + 0.05, bm25: 7.3, bm25_norm: fused - 0.1, exact: 0.0, fused },
+        scores: LegScores {
+            dense: fused + 0.05,
+            bm25: 7.3,
+            bm25_norm: fused - 0.1,
+            exact: 0.0,
+            fused,
+        },
         key_phrases: phrases.iter().map(|p| p.to_string()).collect(),
         context: context.into(),
         decision: Decision::Pending,
@@ -76,20 +94,55 @@ fn sample_queue(articles: &[Article]) -> QueueSnapshot {
     let password = "Customer: I forgot my password and the reset email never came.\nAgent: Let me check your account [EMAIL].";
     let refund = "Customer: I was charged twice for my order [ORDER] this month, I want a refund.";
     let xss = "Customer: the <script> tag in the help page broke my browser";
-    let view = |id: &str, context: &str, cards: Vec<CardView>, reason: Option<&str>| InteractionView {
-        interaction_id: id.into(),
-        state: "active".into(),
-        context: context.into(),
-        no_suggestion_reason: reason.map(str::to_owned),
-        last_update_ms: 0,
-        cards,
-    };
+    let view =
+        |id: &str, context: &str, cards: Vec<CardView>, reason: Option<&str>| InteractionView {
+            interaction_id: id.into(),
+            state: "active".into(),
+            context: context.into(),
+            no_suggestion_reason: reason.map(str::to_owned),
+            last_update_ms: 0,
+            cards,
+        };
     QueueSnapshot {
         interactions: vec![
-            view("ix-1001", password, vec![card("ix-1001", 1, &articles[0], 0.71, &["forgot my password", "reset email"], password)], None),
-            view("ix-1002", refund, vec![card("ix-1002", 1, &articles[1], 0.64, &["charged twice", "refund"], refund)], None),
-            view("ix-1003", xss, vec![card("ix-1003", 1, &articles[2], 0.52, &["script"], xss)], None),
-            view("ix-1004", "Customer: what's the weather like there?", vec![], Some("no suggestion: best 0.31 < 0.45")),
+            view(
+                "ix-1001",
+                password,
+                vec![card(
+                    "ix-1001",
+                    1,
+                    &articles[0],
+                    0.71,
+                    &["forgot my password", "reset email"],
+                    password,
+                )],
+                None,
+            ),
+            view(
+                "ix-1002",
+                refund,
+                vec![card(
+                    "ix-1002",
+                    1,
+                    &articles[1],
+                    0.64,
+                    &["charged twice", "refund"],
+                    refund,
+                )],
+                None,
+            ),
+            view(
+                "ix-1003",
+                xss,
+                vec![card("ix-1003", 1, &articles[2], 0.52, &["script"], xss)],
+                None,
+            ),
+            view(
+                "ix-1004",
+                "Customer: what's the weather like there?",
+                vec![],
+                Some("no suggestion: best 0.31 < 0.45"),
+            ),
         ],
     }
 }
@@ -106,41 +159,84 @@ impl Default for PreviewBackend {
         status.kb_fresh_as_of = list[0].updated_at.clone();
         let (status, _) = watch::channel(status);
         let articles = list.into_iter().map(|a| (a.id.clone(), a)).collect();
-        Self { queue: Mutex::new(queue), articles, events, status }
+        Self {
+            queue: Mutex::new(queue),
+            articles,
+            events,
+            status,
+        }
     }
 }
 
 impl PreviewBackend {
     /// Applies `action` to the in-memory queue; returns the decided cards as (interaction, card id, sent).
-    fn decide(&self, action: &CardAction) -> Result<Vec<(String, String, Decision, Option<CardContent>)>, BackendError> {
-        let mut queue = self.queue.lock().map_err(|_| BackendError::new("internal", "preview queue poisoned"))?;
+    fn decide(&self, action: &CardAction) -> Result<Vec<DecidedCard>, BackendError> {
+        let mut queue = self
+            .queue
+            .lock()
+            .map_err(|_| BackendError::new("internal", "preview queue poisoned"))?;
         let mut decided = Vec::new();
         for view in &mut queue.interactions {
-            for card in view.cards.iter_mut().filter(|c| c.decision == Decision::Pending) {
+            for card in view
+                .cards
+                .iter_mut()
+                .filter(|c| c.decision == Decision::Pending)
+            {
                 let outcome = match action {
-                    CardAction::Approve { card_id } if *card_id == card.card_id => Some((Decision::Approved, Some(card.suggested.clone()))),
-                    CardAction::ApproveAll { interaction_id } if *interaction_id == card.interaction_id => {
+                    CardAction::Approve { card_id } if *card_id == card.card_id => {
                         Some((Decision::Approved, Some(card.suggested.clone())))
                     }
-                    CardAction::EditApprove { card_id, title, body } if *card_id == card.card_id => {
-                        let sent = CardContent { title: title.clone(), body: body.clone(), score: card.suggested.score };
+                    CardAction::ApproveAll { interaction_id }
+                        if *interaction_id == card.interaction_id =>
+                    {
+                        Some((Decision::Approved, Some(card.suggested.clone())))
+                    }
+                    CardAction::EditApprove {
+                        card_id,
+                        title,
+                        body,
+                    } if *card_id == card.card_id => {
+                        let sent = CardContent {
+                            title: title.clone(),
+                            body: body.clone(),
+                            score: card.suggested.score,
+                        };
                         Some((Decision::EditedApproved, Some(sent)))
                     }
-                    CardAction::Reject { card_id } if *card_id == card.card_id => Some((Decision::Rejected, None)),
+                    CardAction::Reject { card_id } if *card_id == card.card_id => {
+                        Some((Decision::Rejected, None))
+                    }
                     _ => None,
                 };
                 if let Some((decision, sent)) = outcome {
                     card.decision = decision;
                     card.sent = sent.clone();
-                    card.delivery = if sent.is_some() { Delivery::Sent } else { Delivery::None };
-                    decided.push((card.interaction_id.clone(), card.card_id.clone(), decision, sent));
+                    card.delivery = if sent.is_some() {
+                        Delivery::Sent
+                    } else {
+                        Delivery::None
+                    };
+                    decided.push((
+                        card.interaction_id.clone(),
+                        card.card_id.clone(),
+                        decision,
+                        sent,
+                    ));
                 }
             }
         }
         if decided.is_empty() {
-            return Err(BackendError::new("unknown_card", "no pending card matches this action"));
+            return Err(BackendError::new(
+                "unknown_card",
+                "no pending card matches this action",
+            ));
         }
-        let pending = queue.interactions.iter().flat_map(|v| &v.cards).filter(|c| c.decision == Decision::Pending).count();
+        let pending = queue
+            .interactions
+            .iter()
+            .flat_map(|v| &v.cards)
+            .filter(|c| c.decision == Decision::Pending)
+            .count();
         self.status.send_modify(|s| s.pending_cards = pending);
         Ok(decided)
     }
@@ -160,9 +256,18 @@ impl Backend for PreviewBackend {
     async fn act(&self, action: CardAction, _who: &str) -> Result<(), BackendError> {
         for (interaction_id, card_id, decision, sent) in self.decide(&action)? {
             let delivered = sent.is_some();
-            let _ = self.events.send(PipelineEvent::CardDecided { interaction_id: interaction_id.clone(), card_id: card_id.clone(), decision, sent });
+            let _ = self.events.send(PipelineEvent::CardDecided {
+                interaction_id: interaction_id.clone(),
+                card_id: card_id.clone(),
+                decision,
+                sent,
+            });
             if delivered {
-                let _ = self.events.send(PipelineEvent::CardDelivered { interaction_id, card_id, latency_ms: 42 });
+                let _ = self.events.send(PipelineEvent::CardDelivered {
+                    interaction_id,
+                    card_id,
+                    latency_ms: 42,
+                });
             }
         }
         Ok(())
@@ -170,14 +275,28 @@ impl Backend for PreviewBackend {
     async fn refresh_kb(&self) -> Result<KbRefreshSummary, BackendError> {
         let total = 40;
         for done in (0..=total).step_by(10) {
-            let progress = KbProgress { done, total, articles_per_sec: 95.0 };
+            let progress = KbProgress {
+                done,
+                total,
+                articles_per_sec: 95.0,
+            };
             let _ = self.events.send(PipelineEvent::KbProgress { progress });
             tokio::time::sleep(Duration::from_millis(150)).await;
         }
-        let fresh = time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).ok();
-        self.status.send_modify(|s| s.kb_fresh_as_of = fresh.clone());
-        let summary = KbRefreshSummary { upserted: 0, removed: 0, total_articles: self.articles.len(), fresh_as_of: fresh };
-        let _ = self.events.send(PipelineEvent::KbRefreshed { summary: summary.clone() });
+        let fresh = time::OffsetDateTime::now_utc()
+            .format(&time::format_description::well_known::Rfc3339)
+            .ok();
+        self.status
+            .send_modify(|s| s.kb_fresh_as_of = fresh.clone());
+        let summary = KbRefreshSummary {
+            upserted: 0,
+            removed: 0,
+            total_articles: self.articles.len(),
+            fresh_as_of: fresh,
+        };
+        let _ = self.events.send(PipelineEvent::KbRefreshed {
+            summary: summary.clone(),
+        });
         Ok(summary)
     }
     fn set_paused(&self, paused: bool) {
