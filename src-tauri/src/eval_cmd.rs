@@ -25,15 +25,26 @@ pub struct EvalArgs {
 /// Runs the evaluation and prints the report.
 pub fn run(_common: &crate::cli::CommonArgs, args: EvalArgs) -> anyhow::Result<()> {
     crate::logging::init(None);
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     let embedder = runtime.block_on(crate::runtime::load_embedder())?;
     let candidates = crate::runtime::asset_candidates();
     let asset_paths = assets::locate_assets(&candidates)?;
     let seed = SeedKeyphraseExtractor::from_tokenizer_file(&asset_paths.tokenizer_json)
         .context("loading the tokenizer for the seed's key phrases")?;
-    let keyphrase_query = |transcript: &str| query_text(&extract_keyphrases(transcript, &KeyPhraseOptions::default()));
+    let keyphrase_query = |transcript: &str| {
+        query_text(&extract_keyphrases(
+            transcript,
+            &KeyPhraseOptions::default(),
+        ))
+    };
     let seed_keyphrases = |transcript: &str| seed.extract(transcript, 5);
-    let options = EvalOptions { keyphrase_query: &keyphrase_query, seed_keyphrases: &seed_keyphrases, ..EvalOptions::default() };
+    let options = EvalOptions {
+        keyphrase_query: &keyphrase_query,
+        seed_keyphrases: &seed_keyphrases,
+        ..EvalOptions::default()
+    };
     let report = eval::run(&args.kb, &args.queries, embedder.as_ref(), &options)?;
     if args.json {
         println!("{}", serde_json::to_string(&report)?);

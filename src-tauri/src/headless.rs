@@ -37,20 +37,27 @@ fn parse_policy(text: &str) -> Result<AutoApprove, String> {
 /// Runs the headless mode until a signal or `--duration-secs`.
 pub fn run(common: &crate::cli::CommonArgs, args: HeadlessArgs) -> anyhow::Result<()> {
     let _guard = crate::logging::init(None);
-    let tokio = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let tokio = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     tokio.block_on(run_async(common, args))
 }
 
 async fn run_async(common: &crate::cli::CommonArgs, args: HeadlessArgs) -> anyhow::Result<()> {
     let paths = RuntimePaths {
         config_file: runtime::default_config_file(),
-        data_dir: args.data_dir.clone().unwrap_or_else(runtime::default_data_dir),
+        data_dir: args
+            .data_dir
+            .clone()
+            .unwrap_or_else(runtime::default_data_dir),
     };
     let policy = args.approve;
     let running = runtime::start(common, &paths, |s| s.auto_approve = policy).await?;
     let mut events = running.handle.subscribe();
     let status = running.handle.status();
-    let deadline = args.duration_secs.map(|s| tokio::time::Instant::now() + Duration::from_secs(s));
+    let deadline = args
+        .duration_secs
+        .map(|s| tokio::time::Instant::now() + Duration::from_secs(s));
     let mut metrics_tick = tokio::time::interval(Duration::from_secs(2));
     let mut counts = serde_json::Map::new();
     let mut stdout = std::io::stdout().lock();
@@ -83,7 +90,8 @@ async fn run_async(common: &crate::cli::CommonArgs, args: HeadlessArgs) -> anyho
 
 /// The event as a JSON line; `card_queued` also carries title, body and scores at the top level.
 pub fn event_line(event: &PipelineEvent) -> Value {
-    let mut line = serde_json::to_value(event).unwrap_or_else(|e| json!({"kind": "error", "reason": e.to_string()}));
+    let mut line = serde_json::to_value(event)
+        .unwrap_or_else(|e| json!({"kind": "error", "reason": e.to_string()}));
     if let (PipelineEvent::CardQueued { card, .. }, Some(map)) = (event, line.as_object_mut()) {
         map.insert("card_id".into(), json!(card.card_id));
         map.insert("article_id".into(), json!(card.article_id));
@@ -95,7 +103,11 @@ pub fn event_line(event: &PipelineEvent) -> Value {
     line
 }
 
-fn write_metrics(path: Option<&PathBuf>, status: &StatusSnapshot, counts: &serde_json::Map<String, Value>) -> anyhow::Result<()> {
+fn write_metrics(
+    path: Option<&PathBuf>,
+    status: &StatusSnapshot,
+    counts: &serde_json::Map<String, Value>,
+) -> anyhow::Result<()> {
     let Some(path) = path else { return Ok(()) };
     let body = json!({
         "event_to_queued_ms": status.latency_event_to_queued,
@@ -105,7 +117,8 @@ fn write_metrics(path: Option<&PathBuf>, status: &StatusSnapshot, counts: &serde
         "events": counts,
     });
     let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, serde_json::to_vec_pretty(&body)?).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::write(&tmp, serde_json::to_vec_pretty(&body)?)
+        .with_context(|| format!("writing {}", tmp.display()))?;
     std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
     Ok(())
 }

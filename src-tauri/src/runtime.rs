@@ -59,7 +59,9 @@ pub fn asset_candidates() -> Vec<PathBuf> {
     let cache = std::env::var_os("XDG_CACHE_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")));
-    let exe_dir = std::env::current_exe().ok().and_then(|p| p.parent().map(Path::to_path_buf));
+    let exe_dir = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.parent().map(Path::to_path_buf));
     let env_dir = std::env::var_os(assets::ASSETS_ENV_VAR).map(PathBuf::from);
     assets::default_candidates(env_dir, cache, exe_dir)
 }
@@ -67,28 +69,48 @@ pub fn asset_candidates() -> Vec<PathBuf> {
 /// Loads the model from the [`asset_candidates`] (blocking work off the async threads).
 pub async fn load_embedder() -> anyhow::Result<Arc<dyn Embedder>> {
     let candidates = asset_candidates();
-    let embedder = tokio::task::spawn_blocking(move || MiniLmEmbedder::from_candidates(&candidates, &MiniLmOptions::default()))
-        .await
-        .context("model loading task failed")??;
+    let embedder = tokio::task::spawn_blocking(move || {
+        MiniLmEmbedder::from_candidates(&candidates, &MiniLmOptions::default())
+    })
+    .await
+    .context("model loading task failed")??;
     Ok(Arc::new(embedder))
 }
 
 /// Starts the pipeline as `common` asks: demo (in-process simulator) or the configured tenant.
-pub async fn start(common: &CommonArgs, paths: &RuntimePaths, tweak: impl FnOnce(&mut PipelineSettings)) -> anyhow::Result<Running> {
+pub async fn start(
+    common: &CommonArgs,
+    paths: &RuntimePaths,
+    tweak: impl FnOnce(&mut PipelineSettings),
+) -> anyhow::Result<Running> {
     let env: HashMap<String, String> = std::env::vars().collect();
     let embedder = load_embedder().await?;
     if common.demo {
         return start_demo(common.demo_sim_port, &env, paths, embedder, tweak).await;
     }
-    let config_file = common.config.clone().or_else(|| paths.config_file.clone().filter(|f| f.exists()));
+    let config_file = common
+        .config
+        .clone()
+        .or_else(|| paths.config_file.clone().filter(|f| f.exists()));
     let config = Config::load(config_file.as_deref(), &env)?;
-    let secrets: Arc<dyn SecretStore> =
-        Arc::new(LayeredStore::new(EnvStore::from_env_map(&env), Box::new(KeyringStore::new(APP_ID))));
-    let data_dir = config.data_dir.clone().unwrap_or_else(|| paths.data_dir.clone());
+    let secrets: Arc<dyn SecretStore> = Arc::new(LayeredStore::new(
+        EnvStore::from_env_map(&env),
+        Box::new(KeyringStore::new(APP_ID)),
+    ));
+    let data_dir = config
+        .data_dir
+        .clone()
+        .unwrap_or_else(|| paths.data_dir.clone());
     let mut settings = assist_core::assemble::settings_from_config(&config);
     tweak(&mut settings);
-    let handle = assist_core::assemble::start_pipeline(&config, secrets, embedder, &data_dir, settings).await?;
-    Ok(Running { handle, sim: None, data_dir })
+    let handle =
+        assist_core::assemble::start_pipeline(&config, secrets, embedder, &data_dir, settings)
+            .await?;
+    Ok(Running {
+        handle,
+        sim: None,
+        data_dir,
+    })
 }
 
 async fn start_demo(
@@ -102,7 +124,12 @@ async fn start_demo(
     let articles = cxone_sim::load_articles(&demo_dir.join("kb.jsonl"))?;
     let conversations = cxone_sim::load_conversations(&demo_dir.join("conversations.jsonl"))?;
     let bind = SocketAddr::from((Ipv4Addr::LOCALHOST, port.unwrap_or(0)));
-    let sim = SimServer::start(SimConfig { bind, articles, ..SimConfig::default() }).await?;
+    let sim = SimServer::start(SimConfig {
+        bind,
+        articles,
+        ..SimConfig::default()
+    })
+    .await?;
     tracing::info!(base_url = %sim.base_url(), "demo: CXone simulator started");
     eprintln!("demo: CXone simulator at {}", sim.base_url());
     // Environment overrides (e.g. SUPERVISOR_ASSIST_PIPELINE_MIN_SCORE) apply; the endpoints are the simulator's.
@@ -114,15 +141,27 @@ async fn start_demo(
     raw.events_url = Some(sim.events_url());
     let config = raw.validate()?;
     let defaults = SimConfig::default();
-    let secrets: Arc<dyn SecretStore> = Arc::new(MemoryStore::with_client(&defaults.client_id, &defaults.client_secret));
+    let secrets: Arc<dyn SecretStore> = Arc::new(MemoryStore::with_client(
+        &defaults.client_id,
+        &defaults.client_secret,
+    ));
     let data_dir = paths.data_dir.join("demo");
     let mut settings = assist_core::assemble::settings_from_config(&config);
     tweak(&mut settings);
-    let handle = assist_core::assemble::start_pipeline(&config, secrets, embedder, &data_dir, settings).await?;
+    let handle =
+        assist_core::assemble::start_pipeline(&config, secrets, embedder, &data_dir, settings)
+            .await?;
     let summary = handle.refresh_kb().await?;
-    tracing::info!(articles = summary.total_articles, "demo: knowledge base ready");
+    tracing::info!(
+        articles = summary.total_articles,
+        "demo: knowledge base ready"
+    );
     start_playlist(&sim, conversations);
-    Ok(Running { handle, sim: Some(sim), data_dir })
+    Ok(Running {
+        handle,
+        sim: Some(sim),
+        data_dir,
+    })
 }
 
 /// Plays the sample calls on repeat once the app's WebSocket is connected.
@@ -133,18 +172,30 @@ fn start_playlist(sim: &SimServer, conversations: Vec<cxone_sim::Conversation>) 
 }
 
 fn env_ms(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 /// `$SUPERVISOR_ASSIST_DEMO_DATA`, `./data/demo`, the repository's `data/demo` above the executable, or the
 /// packaged copy next to it.
 fn find_demo_data(env: &HashMap<String, String>) -> anyhow::Result<PathBuf> {
-    let mut candidates: Vec<PathBuf> = env.get(DEMO_DATA_ENV).map(PathBuf::from).into_iter().collect();
+    let mut candidates: Vec<PathBuf> = env
+        .get(DEMO_DATA_ENV)
+        .map(PathBuf::from)
+        .into_iter()
+        .collect();
     if let Ok(cwd) = std::env::current_dir() {
         candidates.push(cwd.join("data/demo"));
     }
     if let Ok(exe) = std::env::current_exe() {
-        candidates.extend(exe.ancestors().skip(1).take(4).map(|dir| dir.join("data/demo")));
+        candidates.extend(
+            exe.ancestors()
+                .skip(1)
+                .take(4)
+                .map(|dir| dir.join("data/demo")),
+        );
         candidates.extend(exe.parent().map(|dir| dir.join("demo")));
     }
     candidates.push(PathBuf::from("/usr/lib/supervisor-assist/demo"));

@@ -35,5 +35,8 @@ pub fn start(options: &CommonArgs, paths: &AppPaths) -> Wired {
             }
         }
     };
-    Wired { backend, settings: Arc::new(UnwiredSettings) }
+    Wired {
+        backend,
+        settings: Arc::new(UnwiredSettings),
+    }
 }

@@ -49,11 +49,18 @@ pub fn settings_from_config(config: &Config) -> PipelineSettings {
 }
 
 /// Opens the KB store and builds the first snapshot from it (no re-embedding unless the model changed).
-pub async fn open_kb(data_dir: &Path, embedder: Arc<dyn Embedder>) -> Result<(Arc<KbStore>, Arc<KbHandle>), StartError> {
+pub async fn open_kb(
+    data_dir: &Path,
+    embedder: Arc<dyn Embedder>,
+) -> Result<(Arc<KbStore>, Arc<KbHandle>), StartError> {
     let path = data_dir.join("kb");
-    let storage = |e: &dyn std::fmt::Display| StartError::Storage { path: path.display().to_string(), reason: e.to_string() };
+    let storage = |e: &dyn std::fmt::Display| StartError::Storage {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    };
     std::fs::create_dir_all(&path).map_err(|e| storage(&e))?;
-    let store = KbStore::open(&path, embedder.model_name(), embedder.dim()).map_err(|e| storage(&e))?;
+    let store =
+        KbStore::open(&path, embedder.model_name(), embedder.dim()).map_err(|e| storage(&e))?;
     let store = Arc::new(store);
     let (task_store, task_embedder) = (store.clone(), embedder.clone());
     let snapshot = tokio::task::spawn_blocking(move || -> Result<KbSnapshot, StartError> {
@@ -80,15 +87,36 @@ pub async fn start_pipeline(
 ) -> Result<PipelineHandle, StartError> {
     let (kb_store, kb) = open_kb(data_dir, embedder.clone()).await?;
     let db_path = data_dir.join("pipeline");
-    let db = sled::open(&db_path)
-        .map_err(|e| StartError::Storage { path: db_path.display().to_string(), reason: e.to_string() })?;
+    let db = sled::open(&db_path).map_err(|e| StartError::Storage {
+        path: db_path.display().to_string(),
+        reason: e.to_string(),
+    })?;
     let http = build_http_client(config).map_err(|e| StartError::Http(e.to_string()))?;
-    let tokens: Arc<dyn TokenSource> = Arc::new(OAuthTokenSource::new(http.clone(), TokenSettings::from(config), secrets));
+    let tokens: Arc<dyn TokenSource> = Arc::new(OAuthTokenSource::new(
+        http.clone(),
+        TokenSettings::from(config),
+        secrets,
+    ));
     let events = Box::new(WsEventSource::new(WsSettings::from(config), tokens.clone()));
-    let (_, last_modified) = kb_store.sync_markers().map_err(|e| StartError::Kb(e.to_string()))?;
-    let knowledge = HttpKnowledgeSource::new(http.clone(), &config.base_url, tokens.clone(), last_modified)
-        .map_err(|e| StartError::Http(e.to_string()))?;
+    let (_, last_modified) = kb_store
+        .sync_markers()
+        .map_err(|e| StartError::Kb(e.to_string()))?;
+    let knowledge = HttpKnowledgeSource::new(
+        http.clone(),
+        &config.base_url,
+        tokens.clone(),
+        last_modified,
+    )
+    .map_err(|e| StartError::Http(e.to_string()))?;
     let sink = Arc::new(HttpCardSink::new(http, config.base_url.clone(), tokens));
-    let deps = PipelineDeps { events, embedder, kb_store, kb, knowledge: Box::new(knowledge), sink, db };
+    let deps = PipelineDeps {
+        events,
+        embedder,
+        kb_store,
+        kb,
+        knowledge: Box::new(knowledge),
+        sink,
+        db,
+    };
     Ok(pipeline::start(deps, settings)?)
 }

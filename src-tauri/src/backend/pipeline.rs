@@ -3,7 +3,9 @@
 use std::time::Duration;
 
 use assist_core::domain::Article;
-use assist_core::pipeline::api::{CardAction, KbRefreshSummary, PipelineEvent, QueueSnapshot, StatusSnapshot};
+use assist_core::pipeline::api::{
+    CardAction, KbRefreshSummary, PipelineEvent, QueueSnapshot, StatusSnapshot,
+};
 use assist_core::pipeline::{PipelineError, PipelineHandle};
 use async_trait::async_trait;
 use tokio::sync::{broadcast, watch, Mutex};
@@ -19,7 +21,10 @@ pub struct PipelineBackend {
 impl PipelineBackend {
     /// Wraps a started pipeline.
     pub fn new(handle: PipelineHandle, sim: Option<cxone_sim::SimServer>) -> Self {
-        Self { handle, sim: Mutex::new(sim) }
+        Self {
+            handle,
+            sim: Mutex::new(sim),
+        }
     }
 }
 

@@ -156,7 +156,7 @@ pub struct LatencyStats {
 pub enum PipelineEvent {
     CardQueued {
         interaction_id: String,
-        card: CardView,
+        card: Box<CardView>,
     },
     CardDecided {
         interaction_id: String,

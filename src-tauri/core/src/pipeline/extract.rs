@@ -83,7 +83,11 @@ impl ExtractStage {
     }
 
     /// Folds one event into the pending map; `false` when the queue is gone.
-    async fn absorb(&self, ev: InteractionEvent, pending: &mut HashMap<String, PendingUpdate>) -> bool {
+    async fn absorb(
+        &self,
+        ev: InteractionEvent,
+        pending: &mut HashMap<String, PendingUpdate>,
+    ) -> bool {
         match ev {
             InteractionEvent::Active(_) if *self.paused.borrow() => true,
             InteractionEvent::Active(active) => {
@@ -93,7 +97,9 @@ impl ExtractStage {
                 }
                 let now = TokioInstant::now();
                 let id = active.interaction_id;
-                if !pending.contains_key(&id) && pending.len() >= self.settings.max_tracked_interactions {
+                if !pending.contains_key(&id)
+                    && pending.len() >= self.settings.max_tracked_interactions
+                {
                     evict_oldest(pending);
                 }
                 let entry = pending.entry(id).or_insert_with(|| PendingUpdate {
@@ -107,22 +113,33 @@ impl ExtractStage {
                 entry.last_update = now;
                 true
             }
-            InteractionEvent::Ended { interaction_id, state } => {
+            InteractionEvent::Ended {
+                interaction_id,
+                state,
+            } => {
                 pending.remove(&interaction_id);
-                self.out.send(QueueInput::Ended { interaction_id, state }).await.is_ok()
+                self.out
+                    .send(QueueInput::Ended {
+                        interaction_id,
+                        state,
+                    })
+                    .await
+                    .is_ok()
             }
         }
     }
 
     fn is_due(&self, p: &PendingUpdate, now: TokioInstant) -> bool {
-        now >= p.last_update + self.settings.debounce || now >= p.first_unprocessed + self.settings.max_wait
+        now >= p.last_update + self.settings.debounce
+            || now >= p.first_unprocessed + self.settings.max_wait
     }
 
     fn next_due(&self, pending: &HashMap<String, PendingUpdate>) -> Option<TokioInstant> {
         pending
             .values()
             .map(|p| {
-                (p.last_update + self.settings.debounce).min(p.first_unprocessed + self.settings.max_wait)
+                (p.last_update + self.settings.debounce)
+                    .min(p.first_unprocessed + self.settings.max_wait)
             })
             .min()
     }
@@ -142,7 +159,10 @@ impl ExtractStage {
             Ok(Ok(found)) => found,
             Ok(Err(reason)) => {
                 tracing::warn!(%interaction_id, %reason, "retrieval failed");
-                let input = QueueInput::NoSuggestion { interaction_id, reason };
+                let input = QueueInput::NoSuggestion {
+                    interaction_id,
+                    reason,
+                };
                 return self.out.send(input).await.is_ok();
             }
             Err(join) => {
@@ -158,7 +178,10 @@ impl ExtractStage {
             key_phrases,
             candidates,
         };
-        self.out.send(QueueInput::Suggestions(suggestions)).await.is_ok()
+        self.out
+            .send(QueueInput::Suggestions(suggestions))
+            .await
+            .is_ok()
     }
 }
 
@@ -172,27 +195,45 @@ pub(crate) fn retrieve_for_window(
     let phrases = keyphrases::extract_keyphrases(window, &keyphrases::KeyPhraseOptions::default());
     let bm25_query = keyphrases::query_text(&phrases);
     let vectors = embedder.embed(&[window]).map_err(|e| e.to_string())?;
-    let query_vec = vectors.into_iter().next().ok_or("the embedder returned no vector")?;
-    let mut params = crate::kb::RetrieveParams { top_n: settings.top_k * 4, ..Default::default() };
+    let query_vec = vectors
+        .into_iter()
+        .next()
+        .ok_or("the embedder returned no vector")?;
+    let mut params = crate::kb::RetrieveParams {
+        top_n: settings.top_k * 4,
+        ..Default::default()
+    };
     params.weights.dense = settings.dense_weight;
     params.weights.bm25 = settings.bm25_weight;
     let ranked = crate::kb::retrieve(snapshot, &query_vec, &bm25_query, window, &params);
     let candidates = ranked
         .into_iter()
-        .filter_map(|r| snapshot.article(&r.article_id).map(|a| (a.clone(), r.scores)))
+        .filter_map(|r| {
+            snapshot
+                .article(&r.article_id)
+                .map(|a| (a.clone(), r.scores))
+        })
         .collect();
     Ok((phrases.into_iter().map(|p| p.text).collect(), candidates))
 }
 
 /// The last `turns` non-empty lines of a transcript (one line per turn).
 pub fn recent_turns(transcript: &str, turns: usize) -> String {
-    let lines: Vec<&str> = transcript.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let lines: Vec<&str> = transcript
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
     let start = lines.len().saturating_sub(turns.max(1));
     lines[start..].join("\n")
 }
 
 fn evict_oldest(pending: &mut HashMap<String, PendingUpdate>) {
-    if let Some(oldest) = pending.iter().min_by_key(|(_, p)| p.last_update).map(|(id, _)| id.clone()) {
+    if let Some(oldest) = pending
+        .iter()
+        .min_by_key(|(_, p)| p.last_update)
+        .map(|(id, _)| id.clone())
+    {
         tracing::debug!(interaction_id = %oldest, "dropping the least recently updated interaction");
         pending.remove(&oldest);
     }
@@ -213,7 +254,10 @@ mod tests {
     fn window_keeps_the_last_turns() {
         let t = "Customer: a\nAgent: b\n\nCustomer: c\nAgent: d";
         assert_eq!(recent_turns(t, 2), "Customer: c\nAgent: d");
-        assert_eq!(recent_turns(t, 10), "Customer: a\nAgent: b\nCustomer: c\nAgent: d");
+        assert_eq!(
+            recent_turns(t, 10),
+            "Customer: a\nAgent: b\nCustomer: c\nAgent: d"
+        );
         assert_eq!(recent_turns("", 3), "");
     }
 }

@@ -7,7 +7,9 @@ use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use super::api::{CardAction, KbRefreshSummary, LatencyStats, PipelineEvent, QueueSnapshot, StatusSnapshot};
+use super::api::{
+    CardAction, KbRefreshSummary, LatencyStats, PipelineEvent, QueueSnapshot, StatusSnapshot,
+};
 use super::extract::ExtractStage;
 use super::kb_sync::{KbStatus, KbSyncStage, RefreshRequest};
 use super::publisher::PublisherStage;
@@ -78,7 +80,10 @@ pub struct PipelineHandle {
 }
 
 /// Spawns every stage on the current tokio runtime and returns the handle.
-pub fn start(deps: PipelineDeps, settings: PipelineSettings) -> Result<PipelineHandle, PipelineError> {
+pub fn start(
+    deps: PipelineDeps,
+    settings: PipelineSettings,
+) -> Result<PipelineHandle, PipelineError> {
     let settings = Arc::new(settings);
     let cancel = CancellationToken::new();
     let tracker = TaskTracker::new();
@@ -93,11 +98,24 @@ pub fn start(deps: PipelineDeps, settings: PipelineSettings) -> Result<PipelineH
     let outbox_notify = Arc::new(tokio::sync::Notify::new());
 
     let kb_articles = deps.kb.snapshot().len();
-    let (kb_status_tx, kb_status_rx) = watch::channel(KbStatus { articles: kb_articles, fresh_as_of: None });
+    let (kb_status_tx, kb_status_rx) = watch::channel(KbStatus {
+        articles: kb_articles,
+        fresh_as_of: None,
+    });
 
-    let queue = QueueTask::open(&deps.db, settings.clone(), events_tx.clone(), outbox_notify.clone())?;
-    let publisher =
-        PublisherStage::new(queue.outbox(), deps.sink, settings.retry.clone(), command_tx.clone(), outbox_notify);
+    let queue = QueueTask::open(
+        &deps.db,
+        settings.clone(),
+        events_tx.clone(),
+        outbox_notify.clone(),
+    )?;
+    let publisher = PublisherStage::new(
+        queue.outbox(),
+        deps.sink,
+        settings.retry.clone(),
+        command_tx.clone(),
+        outbox_notify,
+    );
     let extract = ExtractStage {
         embedder: deps.embedder.clone(),
         kb: deps.kb.clone(),
@@ -114,7 +132,12 @@ pub fn start(deps: PipelineDeps, settings: PipelineSettings) -> Result<PipelineH
         status: kb_status_tx,
         interval: settings.kb_poll_interval,
     };
-    let status = StatusInputs { connection: conn_rx, paused: paused_rx, kb: kb_status_rx, out: status_tx };
+    let status = StatusInputs {
+        connection: conn_rx,
+        paused: paused_rx,
+        kb: kb_status_rx,
+        out: status_tx,
+    };
 
     tracker.spawn(deps.events.run(event_tx, conn_tx, cancel.child_token()));
     tracker.spawn(extract.run(event_rx, cancel.child_token()));
@@ -161,7 +184,12 @@ impl PipelineHandle {
     /// The whole queue, newest interaction first.
     pub async fn snapshot(&self) -> QueueSnapshot {
         let (reply, rx) = oneshot::channel();
-        if self.commands.send(QueueCommand::Snapshot { reply }).await.is_err() {
+        if self
+            .commands
+            .send(QueueCommand::Snapshot { reply })
+            .await
+            .is_err()
+        {
             return QueueSnapshot::default();
         }
         rx.await.unwrap_or_default()
@@ -170,15 +198,25 @@ impl PipelineHandle {
     /// Approve, edit-and-approve, reject or approve-all. Returns once the decision is durable.
     pub async fn act(&self, action: CardAction, who: &str) -> Result<(), PipelineError> {
         let (reply, rx) = oneshot::channel();
-        let cmd = QueueCommand::Act { action, who: who.to_string(), reply };
-        self.commands.send(cmd).await.map_err(|_| PipelineError::Stopped)?;
+        let cmd = QueueCommand::Act {
+            action,
+            who: who.to_string(),
+            reply,
+        };
+        self.commands
+            .send(cmd)
+            .await
+            .map_err(|_| PipelineError::Stopped)?;
         rx.await.map_err(|_| PipelineError::Stopped)?
     }
 
     /// Polls the knowledge API now and applies the changes.
     pub async fn refresh_kb(&self) -> Result<KbRefreshSummary, PipelineError> {
         let (reply, rx) = oneshot::channel();
-        self.refresh.send(reply).await.map_err(|_| PipelineError::Stopped)?;
+        self.refresh
+            .send(reply)
+            .await
+            .map_err(|_| PipelineError::Stopped)?;
         rx.await.map_err(|_| PipelineError::Stopped)?
     }
 
@@ -195,7 +233,10 @@ impl PipelineHandle {
     /// Cancels every stage and waits for them, at most `timeout`.
     pub async fn shutdown(self, timeout: Duration) {
         self.cancel.cancel();
-        if tokio::time::timeout(timeout, self.tracker.wait()).await.is_err() {
+        if tokio::time::timeout(timeout, self.tracker.wait())
+            .await
+            .is_err()
+        {
             tracing::warn!(?timeout, "pipeline stages did not stop in time");
         }
     }

@@ -34,7 +34,11 @@ pub(crate) struct KbSyncStage {
 }
 
 impl KbSyncStage {
-    pub async fn run(mut self, mut requests: mpsc::Receiver<RefreshRequest>, cancel: CancellationToken) {
+    pub async fn run(
+        mut self,
+        mut requests: mpsc::Receiver<RefreshRequest>,
+        cancel: CancellationToken,
+    ) {
         let mut ticker = tokio::time::interval(self.interval);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -49,11 +53,15 @@ impl KbSyncStage {
             };
             match &result {
                 Ok(summary) => {
-                    let _ = self.events.send(PipelineEvent::KbRefreshed { summary: summary.clone() });
+                    let _ = self.events.send(PipelineEvent::KbRefreshed {
+                        summary: summary.clone(),
+                    });
                 }
                 Err(error) => {
                     tracing::warn!(%error, "KB refresh failed; the previous snapshot keeps serving");
-                    let _ = self.events.send(PipelineEvent::KbRefreshFailed { reason: error.to_string() });
+                    let _ = self.events.send(PipelineEvent::KbRefreshFailed {
+                        reason: error.to_string(),
+                    });
                 }
             }
             if let Some(reply) = reply {
@@ -63,10 +71,17 @@ impl KbSyncStage {
     }
 
     async fn refresh(&mut self) -> Result<KbRefreshSummary, PipelineError> {
-        let changes = self.source.fetch_changes().await.map_err(|e| PipelineError::KbRefresh(e.to_string()))?;
+        let changes = self
+            .source
+            .fetch_changes()
+            .await
+            .map_err(|e| PipelineError::KbRefresh(e.to_string()))?;
         let (upserted, removed, last_modified) = match changes {
             KbChanges::NotModified => (0, 0, None),
-            KbChanges::Full { articles, last_modified } => {
+            KbChanges::Full {
+                articles,
+                last_modified,
+            } => {
                 let (upserted, removed) = self.apply_listing(articles).await?;
                 self.source.mark_applied();
                 (upserted, removed, Some(last_modified))
@@ -74,9 +89,18 @@ impl KbSyncStage {
         };
         let fresh_as_of = super::rfc3339_now();
         let total_articles = self.kb.snapshot().len();
-        self.persist_markers(fresh_as_of.clone(), last_modified).await;
-        self.status.send_replace(KbStatus { articles: total_articles, fresh_as_of: Some(fresh_as_of.clone()) });
-        Ok(KbRefreshSummary { upserted, removed, total_articles, fresh_as_of: Some(fresh_as_of) })
+        self.persist_markers(fresh_as_of.clone(), last_modified)
+            .await;
+        self.status.send_replace(KbStatus {
+            articles: total_articles,
+            fresh_as_of: Some(fresh_as_of.clone()),
+        });
+        Ok(KbRefreshSummary {
+            upserted,
+            removed,
+            total_articles,
+            fresh_as_of: Some(fresh_as_of),
+        })
     }
 
     /// Records when the KB was last confirmed fresh and, after a complete listing, its Last-Modified
@@ -97,7 +121,10 @@ impl KbSyncStage {
     }
 
     /// Diffs a complete listing against the store, embeds what changed, publishes the snapshot delta.
-    async fn apply_listing(&self, listing: Vec<crate::domain::Article>) -> Result<(usize, usize), PipelineError> {
+    async fn apply_listing(
+        &self,
+        listing: Vec<crate::domain::Article>,
+    ) -> Result<(usize, usize), PipelineError> {
         let store = self.store.clone();
         let embedder = self.embedder.clone();
         let events = self.events.clone();
@@ -106,16 +133,28 @@ impl KbSyncStage {
             let started = Instant::now();
             let mut progress = |done: usize, total: usize| {
                 let secs = started.elapsed().as_secs_f32().max(1e-3);
-                let progress = KbProgress { done, total, articles_per_sec: done as f32 / secs };
+                let progress = KbProgress {
+                    done,
+                    total,
+                    articles_per_sec: done as f32 / secs,
+                };
                 let _ = events.send(PipelineEvent::KbProgress { progress });
             };
-            store.apply(changes.upserts, changes.deletions, embedder.as_ref(), &mut progress)
+            store.apply(
+                changes.upserts,
+                changes.deletions,
+                embedder.as_ref(),
+                &mut progress,
+            )
         })
         .await
         .map_err(|e| PipelineError::KbRefresh(format!("KB update task failed: {e}")))?
         .map_err(|e| PipelineError::KbRefresh(e.to_string()))?;
         let counts = (applied.upserted.len(), applied.deleted.len());
-        self.kb.apply(applied).await.map_err(|e| PipelineError::KbRefresh(e.to_string()))?;
+        self.kb
+            .apply(applied)
+            .await
+            .map_err(|e| PipelineError::KbRefresh(e.to_string()))?;
         Ok(counts)
     }
 }

@@ -23,8 +23,14 @@ pub use settings::{AutoApprove, PipelineSettings};
 #[derive(Debug)]
 pub(crate) enum QueueInput {
     Suggestions(Suggestions),
-    NoSuggestion { interaction_id: String, reason: String },
-    Ended { interaction_id: String, state: String },
+    NoSuggestion {
+        interaction_id: String,
+        reason: String,
+    },
+    Ended {
+        interaction_id: String,
+        state: String,
+    },
 }
 
 /// Milliseconds since the Unix epoch (for display and audit; latency uses monotonic clocks).

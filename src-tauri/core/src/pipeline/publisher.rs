@@ -36,7 +36,13 @@ impl PublisherStage {
         updates: mpsc::Sender<QueueCommand>,
         ready: Arc<Notify>,
     ) -> Self {
-        Self { outbox, sink, policy, updates, ready }
+        Self {
+            outbox,
+            sink,
+            policy,
+            updates,
+            ready,
+        }
     }
 
     pub async fn run(self, cancel: CancellationToken) {
@@ -78,13 +84,26 @@ impl PublisherStage {
         let updates = self.updates.clone();
         let (interaction_id, card_id) = (entry.interaction_id.clone(), entry.card_id.clone());
         let on_retry = |notice: &crate::publish::RetryNotice| {
-            let delivery = Delivery::Retrying { attempt: notice.failed_attempt, reason: notice.error.to_string() };
-            let update = QueueCommand::Delivery { interaction_id: interaction_id.clone(), card_id: card_id.clone(), delivery };
+            let delivery = Delivery::Retrying {
+                attempt: notice.failed_attempt,
+                reason: notice.error.to_string(),
+            };
+            let update = QueueCommand::Delivery {
+                interaction_id: interaction_id.clone(),
+                card_id: card_id.clone(),
+                delivery,
+            };
             let _ = updates.try_send(update);
         };
-        let result =
-            deliver_with_retry(self.sink.as_ref(), &self.policy, &entry.interaction_id, &entry.content, &entry.card_id, on_retry)
-                .await;
+        let result = deliver_with_retry(
+            self.sink.as_ref(),
+            &self.policy,
+            &entry.interaction_id,
+            &entry.content,
+            &entry.card_id,
+            on_retry,
+        )
+        .await;
         let (delivery, done) = match result {
             Ok(_) => match self.outbox.mark_delivered(&entry.card_id, now_ms()) {
                 Ok(_) => (Delivery::Sent, true),
@@ -101,7 +120,10 @@ impl PublisherStage {
                 (Delivery::Failed { reason }, true)
             }
             Err(error) => {
-                let delivery = Delivery::Retrying { attempt: entry.attempts + 1, reason: error.to_string() };
+                let delivery = Delivery::Retrying {
+                    attempt: entry.attempts + 1,
+                    reason: error.to_string(),
+                };
                 (delivery, false)
             }
         };

@@ -19,14 +19,26 @@ use crate::metrics::PipelineLatencies;
 use crate::outbox::Outbox;
 use crate::pii;
 use crate::queue::durable::{apply_durably, ApplyError};
-use crate::queue::{card_id_for, ApprovalQueue, QueueConfig, QueueError, SuggestedCard, Transition};
+use crate::queue::{
+    card_id_for, ApprovalQueue, QueueConfig, QueueError, SuggestedCard, Transition,
+};
 
 /// Requests to the queue task.
 pub(crate) enum QueueCommand {
-    Snapshot { reply: oneshot::Sender<QueueSnapshot> },
-    Act { action: CardAction, who: String, reply: oneshot::Sender<Result<(), PipelineError>> },
+    Snapshot {
+        reply: oneshot::Sender<QueueSnapshot>,
+    },
+    Act {
+        action: CardAction,
+        who: String,
+        reply: oneshot::Sender<Result<(), PipelineError>>,
+    },
     /// From the publisher: a card's delivery moved on.
-    Delivery { interaction_id: String, card_id: String, delivery: Delivery },
+    Delivery {
+        interaction_id: String,
+        card_id: String,
+        delivery: Delivery,
+    },
 }
 
 /// Watch channels the status is composed from.
@@ -56,7 +68,10 @@ impl QueueTask {
     ) -> Result<Self, PipelineError> {
         let outbox = Outbox::open(db).map_err(|e| PipelineError::Storage(e.to_string()))?;
         let audit = AuditLog::open(db).map_err(|e| PipelineError::Storage(e.to_string()))?;
-        let config = QueueConfig { auto_approve: settings.auto_approve, ..QueueConfig::default() };
+        let config = QueueConfig {
+            auto_approve: settings.auto_approve,
+            ..QueueConfig::default()
+        };
         Ok(Self {
             queue: ApprovalQueue::new(config),
             outbox: Arc::new(outbox),
@@ -115,25 +130,43 @@ impl QueueTask {
         let now = now_ms();
         match input {
             QueueInput::Suggestions(s) => self.on_suggestions(s, now),
-            QueueInput::NoSuggestion { interaction_id, reason } => {
-                self.queue.note_no_suggestion(&interaction_id, Some(reason.clone()), now);
-                self.emit(PipelineEvent::NoSuggestion { interaction_id, reason });
+            QueueInput::NoSuggestion {
+                interaction_id,
+                reason,
+            } => {
+                self.queue
+                    .note_no_suggestion(&interaction_id, Some(reason.clone()), now);
+                self.emit(PipelineEvent::NoSuggestion {
+                    interaction_id,
+                    reason,
+                });
             }
-            QueueInput::Ended { interaction_id, state } => {
+            QueueInput::Ended {
+                interaction_id,
+                state,
+            } => {
                 let expired = self.queue.expire_interaction(&interaction_id, &state, now);
                 self.after_transitions(&expired);
-                self.emit(PipelineEvent::InteractionEnded { interaction_id, state });
+                self.emit(PipelineEvent::InteractionEnded {
+                    interaction_id,
+                    state,
+                });
             }
         }
     }
 
     fn on_suggestions(&mut self, s: Suggestions, now: u64) {
         let context = pii::redact(&s.window).into_owned();
-        self.queue.note_context(&s.interaction_id, context.clone(), now);
+        self.queue
+            .note_context(&s.interaction_id, context.clone(), now);
         let fresh: Vec<_> = s
             .candidates
             .iter()
-            .filter(|(article, _)| self.queue.card(&card_id_for(&s.interaction_id, &article.id)).is_none())
+            .filter(|(article, _)| {
+                self.queue
+                    .card(&card_id_for(&s.interaction_id, &article.id))
+                    .is_none()
+            })
             .take(self.settings.top_k)
             .collect();
         let best = fresh.first().map(|(_, scores)| scores.fused);
@@ -154,12 +187,19 @@ impl QueueTask {
         if cards.is_empty() {
             // Everything relevant was already suggested: nothing new to say.
             let reason = match best {
-                Some(best) => format!("no suggestion: best {best:.2} < {:.2}", self.settings.min_score),
+                Some(best) => format!(
+                    "no suggestion: best {best:.2} < {:.2}",
+                    self.settings.min_score
+                ),
                 None if s.candidates.is_empty() => "no suggestion: no article matched".to_string(),
                 None => return,
             };
-            self.queue.note_no_suggestion(&s.interaction_id, Some(reason.clone()), now);
-            self.emit(PipelineEvent::NoSuggestion { interaction_id: s.interaction_id, reason });
+            self.queue
+                .note_no_suggestion(&s.interaction_id, Some(reason.clone()), now);
+            self.emit(PipelineEvent::NoSuggestion {
+                interaction_id: s.interaction_id,
+                reason,
+            });
             return;
         }
         let queued = self.queue.add_suggestions(&s.interaction_id, cards, now);
@@ -167,7 +207,10 @@ impl QueueTask {
         for card in &queued {
             self.latencies.event_to_queued.record_ms(elapsed_ms);
             self.audit_record(&AuditRecord::suggested(card));
-            self.emit(PipelineEvent::CardQueued { interaction_id: card.interaction_id.clone(), card: card.clone() });
+            self.emit(PipelineEvent::CardQueued {
+                interaction_id: card.interaction_id.clone(),
+                card: Box::new(card.clone()),
+            });
         }
         for action in self.queue.auto_actions(&queued) {
             let who = crate::queue::AUTO_APPROVE_ACTOR;
@@ -185,9 +228,11 @@ impl QueueTask {
             QueueCommand::Act { action, who, reply } => {
                 let _ = reply.send(self.act(action, &who));
             }
-            QueueCommand::Delivery { interaction_id, card_id, delivery } => {
-                self.on_delivery(interaction_id, card_id, delivery)
-            }
+            QueueCommand::Delivery {
+                interaction_id,
+                card_id,
+                delivery,
+            } => self.on_delivery(interaction_id, card_id, delivery),
         }
     }
 
@@ -219,20 +264,42 @@ impl QueueTask {
 
     fn on_delivery(&mut self, interaction_id: String, card_id: String, delivery: Delivery) {
         let now = now_ms();
-        let card = self.queue.set_delivery(&card_id, delivery.clone(), now).ok();
+        let card = self
+            .queue
+            .set_delivery(&card_id, delivery.clone(), now)
+            .ok();
         let event = match delivery {
             Delivery::Sent => {
                 let latency_ms = card
                     .as_ref()
-                    .and_then(|c| Some(c.timings.delivered_ms?.saturating_sub(c.timings.decided_ms?)))
+                    .and_then(|c| {
+                        Some(
+                            c.timings
+                                .delivered_ms?
+                                .saturating_sub(c.timings.decided_ms?),
+                        )
+                    })
                     .unwrap_or(0);
                 if let Some(card) = &card {
                     self.latencies.card_delivered(&card.timings);
                 }
-                PipelineEvent::CardDelivered { interaction_id, card_id, latency_ms }
+                PipelineEvent::CardDelivered {
+                    interaction_id,
+                    card_id,
+                    latency_ms,
+                }
             }
-            Delivery::Retrying { attempt, reason } => PipelineEvent::CardRetrying { interaction_id, card_id, attempt, reason },
-            Delivery::Failed { reason } => PipelineEvent::CardFailed { interaction_id, card_id, reason },
+            Delivery::Retrying { attempt, reason } => PipelineEvent::CardRetrying {
+                interaction_id,
+                card_id,
+                attempt,
+                reason,
+            },
+            Delivery::Failed { reason } => PipelineEvent::CardFailed {
+                interaction_id,
+                card_id,
+                reason,
+            },
             Delivery::Queued | Delivery::None => return,
         };
         self.emit(event);
@@ -250,6 +317,8 @@ fn map_queue_error(error: QueueError) -> PipelineError {
         QueueError::UnknownCard(id) | QueueError::NotApproved(id) => PipelineError::UnknownCard(id),
         QueueError::UnknownInteraction(id) => PipelineError::UnknownCard(id),
         QueueError::AlreadyDecided { card_id, .. } => PipelineError::AlreadyDecided(card_id),
-        QueueError::EmptyTitle | QueueError::EmptyBody => PipelineError::InvalidEdit(error.to_string()),
+        QueueError::EmptyTitle | QueueError::EmptyBody => {
+            PipelineError::InvalidEdit(error.to_string())
+        }
     }
 }

@@ -7,7 +7,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use assist_core::nlp::{EmbedError, Embedder};
-use fastembed::{InitOptionsUserDefined, Pooling, TextEmbedding, TokenizerFiles, UserDefinedEmbeddingModel};
+use fastembed::{
+    InitOptionsUserDefined, Pooling, TextEmbedding, TokenizerFiles, UserDefinedEmbeddingModel,
+};
 
 /// fastembed's MiniLM with mean pooling and max length 256 (sentence-transformers settings).
 pub struct RealEmbedder {
@@ -15,14 +17,18 @@ pub struct RealEmbedder {
 }
 
 fn asset_root() -> PathBuf {
-    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/root"));
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/root"));
     home.join(".cache/supervisor-assist")
 }
 
 impl RealEmbedder {
     pub fn load() -> Self {
         let root = asset_root();
-        ort::init_from(root.join("onnxruntime/libonnxruntime.so")).expect("onnxruntime").commit();
+        ort::init_from(root.join("onnxruntime/libonnxruntime.so"))
+            .expect("onnxruntime")
+            .commit();
         let dir = root.join("all-MiniLM-L6-v2");
         let read = |name: &str| std::fs::read(dir.join(name)).expect(name);
         let files = TokenizerFiles {
@@ -31,10 +37,13 @@ impl RealEmbedder {
             special_tokens_map_file: read("special_tokens_map.json"),
             tokenizer_config_file: read("tokenizer_config.json"),
         };
-        let model = UserDefinedEmbeddingModel::new(read("model.onnx"), files).with_pooling(Pooling::Mean);
+        let model =
+            UserDefinedEmbeddingModel::new(read("model.onnx"), files).with_pooling(Pooling::Mean);
         let options = InitOptionsUserDefined::new().with_max_length(256);
         let model = TextEmbedding::try_new_from_user_defined(model, options).expect("load MiniLM");
-        Self { model: Mutex::new(model) }
+        Self {
+            model: Mutex::new(model),
+        }
     }
 }
 
@@ -46,8 +55,13 @@ impl Embedder for RealEmbedder {
         384
     }
     fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
-        let mut model = self.model.lock().map_err(|e| EmbedError::Inference(e.to_string()))?;
-        model.embed(texts, Some(32)).map_err(|e| EmbedError::Inference(e.to_string()))
+        let mut model = self
+            .model
+            .lock()
+            .map_err(|e| EmbedError::Inference(e.to_string()))?;
+        model
+            .embed(texts, Some(32))
+            .map_err(|e| EmbedError::Inference(e.to_string()))
     }
 }
 
@@ -68,7 +82,12 @@ pub struct Counting {
 impl Counting {
     pub fn new(inner: Arc<dyn Embedder>) -> Self {
         let (name, dim) = (inner.model_name().to_string(), inner.dim());
-        Self { inner, texts: AtomicUsize::new(0), name, dim }
+        Self {
+            inner,
+            texts: AtomicUsize::new(0),
+            name,
+            dim,
+        }
     }
     pub fn count(&self) -> usize {
         self.texts.load(Ordering::SeqCst)
