@@ -181,7 +181,7 @@ fn warm_start_10k() {
 
 fn build_throughput_real_model() {
     let dir = tempfile::tempdir().unwrap();
-    let embedder = real_embedder::RealEmbedder::load();
+    let embedder = real_embedder::load_real();
     let mut rng = StdRng::seed_from_u64(44);
     let articles: Vec<Article> = (0..256)
         .map(|i| Article { id: format!("KB-{i}"), title: text(&mut rng, 6), content: text(&mut rng, 120), url: None, updated_at: None })
