@@ -19,14 +19,99 @@ use rand::{Rng, SeedableRng};
 
 const DIM: usize = 384;
 const WORDS: &[&str] = &[
-    "account", "password", "reset", "login", "refund", "charge", "billing", "invoice", "payment", "card", "declined", "order",
-    "delivery", "address", "shipping", "parcel", "tracking", "return", "exchange", "warranty", "plan", "upgrade", "downgrade",
-    "subscription", "cancel", "renewal", "discount", "coupon", "router", "modem", "internet", "outage", "signal", "roaming",
-    "data", "voicemail", "sim", "activation", "porting", "number", "contract", "fee", "late", "credit", "balance", "statement",
-    "agent", "supervisor", "escalation", "callback", "hours", "store", "pickup", "device", "firmware", "update", "restart",
-    "settings", "email", "verification", "code", "security", "fraud", "dispute", "chargeback", "bank", "transfer", "wallet",
-    "app", "crash", "error", "screen", "battery", "replacement", "appointment", "technician", "install", "customer", "the",
-    "to", "and", "your", "if", "then", "select", "open", "choose", "within", "days", "after", "before", "when", "can",
+    "account",
+    "password",
+    "reset",
+    "login",
+    "refund",
+    "charge",
+    "billing",
+    "invoice",
+    "payment",
+    "card",
+    "declined",
+    "order",
+    "delivery",
+    "address",
+    "shipping",
+    "parcel",
+    "tracking",
+    "return",
+    "exchange",
+    "warranty",
+    "plan",
+    "upgrade",
+    "downgrade",
+    "subscription",
+    "cancel",
+    "renewal",
+    "discount",
+    "coupon",
+    "router",
+    "modem",
+    "internet",
+    "outage",
+    "signal",
+    "roaming",
+    "data",
+    "voicemail",
+    "sim",
+    "activation",
+    "porting",
+    "number",
+    "contract",
+    "fee",
+    "late",
+    "credit",
+    "balance",
+    "statement",
+    "agent",
+    "supervisor",
+    "escalation",
+    "callback",
+    "hours",
+    "store",
+    "pickup",
+    "device",
+    "firmware",
+    "update",
+    "restart",
+    "settings",
+    "email",
+    "verification",
+    "code",
+    "security",
+    "fraud",
+    "dispute",
+    "chargeback",
+    "bank",
+    "transfer",
+    "wallet",
+    "app",
+    "crash",
+    "error",
+    "screen",
+    "battery",
+    "replacement",
+    "appointment",
+    "technician",
+    "install",
+    "customer",
+    "the",
+    "to",
+    "and",
+    "your",
+    "if",
+    "then",
+    "select",
+    "open",
+    "choose",
+    "within",
+    "days",
+    "after",
+    "before",
+    "when",
+    "can",
 ];
 
 fn word(rng: &mut StdRng) -> &'static str {
@@ -49,16 +134,30 @@ fn random_unit(rng: &mut StdRng) -> Vec<f32> {
 }
 
 fn near(rng: &mut StdRng, centre: &[f32]) -> Vec<f32> {
-    normalised(centre.iter().map(|c| c + 0.08 * (rng.gen::<f32>() - 0.5)).collect())
+    normalised(
+        centre
+            .iter()
+            .map(|c| c + 0.08 * (rng.gen::<f32>() - 0.5))
+            .collect(),
+    )
 }
 
-fn synthetic(n: usize, seed: u64) -> (Vec<(Article, Vec<f32>)>, Vec<Vec<f32>>) {
+/// Articles with vectors, and the cluster centroids the vectors were drawn around.
+type Synthetic = (Vec<(Article, Vec<f32>)>, Vec<Vec<f32>>);
+
+fn synthetic(n: usize, seed: u64) -> Synthetic {
     let mut rng = StdRng::seed_from_u64(seed);
     let centroids: Vec<Vec<f32>> = (0..300).map(|_| random_unit(&mut rng)).collect();
     let entries = (0..n)
         .map(|i| {
             let title = format!("{} {} E-{:04}", word(&mut rng), word(&mut rng), i % 9973);
-            let article = Article { id: format!("KB-{i:06}"), title, content: text(&mut rng, 120), url: None, updated_at: None };
+            let article = Article {
+                id: format!("KB-{i:06}"),
+                title,
+                content: text(&mut rng, 120),
+                url: None,
+                updated_at: None,
+            };
             let c = &centroids[rng.gen_range(0..centroids.len())];
             (article, near(&mut rng, c))
         })
@@ -92,13 +191,25 @@ fn bench_size(c: &mut Criterion, n: usize) {
     let (entries, centroids) = synthetic(n, 42);
     let started = Instant::now();
     let snapshot = KbSnapshot::build(entries, DIM, HnswParams::default()).unwrap();
-    println!("[figure] n={n}: snapshot build (HNSW + BM25, no embedding) {:.2} s", started.elapsed().as_secs_f64());
+    println!(
+        "[figure] n={n}: snapshot build (HNSW + BM25, no embedding) {:.2} s",
+        started.elapsed().as_secs_f64()
+    );
     let mut rng = StdRng::seed_from_u64(7);
-    let queries: Vec<(Vec<f32>, String)> =
-        (0..64).map(|i| (near(&mut rng, &centroids[i % centroids.len()]), text(&mut rng, 12))).collect();
+    let queries: Vec<(Vec<f32>, String)> = (0..64)
+        .map(|i| {
+            (
+                near(&mut rng, &centroids[i % centroids.len()]),
+                text(&mut rng, 12),
+            )
+        })
+        .collect();
     let params = RetrieveParams::default();
     let mut group = c.benchmark_group(format!("retrieval_{n}"));
-    group.sample_size(30).measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_millis(500));
+    group
+        .sample_size(30)
+        .measurement_time(Duration::from_secs(3))
+        .warm_up_time(Duration::from_millis(500));
     let mut i = 0;
     group.bench_function("hnsw_top20", |b| {
         b.iter(|| {
@@ -128,7 +239,13 @@ fn single_article_update(snapshot: &KbSnapshot, n: usize) {
     let times: Vec<Duration> = (0..15)
         .map(|k| {
             let id = format!("KB-{:06}", k * 7 % n);
-            let article = Article { id, title: "Updated E-4242".into(), content: text(&mut rng, 120), url: None, updated_at: None };
+            let article = Article {
+                id,
+                title: "Updated E-4242".into(),
+                content: text(&mut rng, 120),
+                url: None,
+                updated_at: None,
+            };
             let vector = random_unit(&mut rng);
             let started = Instant::now();
             let next = snapshot.with_changes(&[(article, vector)], &[]).unwrap();
@@ -137,7 +254,10 @@ fn single_article_update(snapshot: &KbSnapshot, n: usize) {
             elapsed
         })
         .collect();
-    println!("[figure] n={n}: single-article update → new snapshot (median of 15) {:.2} ms", median(times).as_secs_f64() * 1e3);
+    println!(
+        "[figure] n={n}: single-article update → new snapshot (median of 15) {:.2} ms",
+        median(times).as_secs_f64() * 1e3
+    );
 }
 
 /// Hands out precomputed vectors in order, so the sled store can be filled without the model.
@@ -151,7 +271,10 @@ impl Embedder for Precomputed {
         DIM
     }
     fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
-        let mut source = self.0.lock().map_err(|e| EmbedError::Inference(e.to_string()))?;
+        let mut source = self
+            .0
+            .lock()
+            .map_err(|e| EmbedError::Inference(e.to_string()))?;
         Ok(texts.iter().filter_map(|_| source.next()).collect())
     }
 }
@@ -163,7 +286,9 @@ fn warm_start_10k() {
     {
         let store = KbStore::open(dir.path(), "all-MiniLM-L6-v2", DIM).unwrap();
         let embedder = Precomputed(std::sync::Mutex::new(vectors.into_iter()));
-        store.apply(articles, vec![], &embedder, &mut |_, _| {}).unwrap();
+        store
+            .apply(articles, vec![], &embedder, &mut |_, _| {})
+            .unwrap();
     }
     let started = Instant::now();
     let store = KbStore::open(dir.path(), "all-MiniLM-L6-v2", DIM).unwrap();
@@ -176,7 +301,10 @@ fn warm_start_10k() {
         loaded_at.as_secs_f64(),
         snapshot.len()
     );
-    println!("[figure] peak RSS after the 10k warm start: {:.0} MB (VmHWM)", peak_rss_mb());
+    println!(
+        "[figure] peak RSS after the 10k warm start: {:.0} MB (VmHWM)",
+        peak_rss_mb()
+    );
 }
 
 fn build_throughput_real_model() {
@@ -184,11 +312,19 @@ fn build_throughput_real_model() {
     let embedder = real_embedder::load_real();
     let mut rng = StdRng::seed_from_u64(44);
     let articles: Vec<Article> = (0..256)
-        .map(|i| Article { id: format!("KB-{i}"), title: text(&mut rng, 6), content: text(&mut rng, 120), url: None, updated_at: None })
+        .map(|i| Article {
+            id: format!("KB-{i}"),
+            title: text(&mut rng, 6),
+            content: text(&mut rng, 120),
+            url: None,
+            updated_at: None,
+        })
         .collect();
     let store = KbStore::open(dir.path(), "all-MiniLM-L6-v2", DIM).unwrap();
     let started = Instant::now();
-    store.apply(articles, vec![], &embedder, &mut |_, _| {}).unwrap();
+    store
+        .apply(articles, vec![], &embedder, &mut |_, _| {})
+        .unwrap();
     let secs = started.elapsed().as_secs_f64();
     println!("[figure] KB build with the real model: 256 articles (~130 words) in {secs:.2} s = {:.0} articles/s", 256.0 / secs);
 }
@@ -201,7 +337,10 @@ fn main() {
     }
     for n in sizes() {
         bench_size(&mut c, n);
-        println!("[figure] peak RSS after n={n}: {:.0} MB (VmHWM)", peak_rss_mb());
+        println!(
+            "[figure] peak RSS after n={n}: {:.0} MB (VmHWM)",
+            peak_rss_mb()
+        );
     }
     c.final_summary();
 }

@@ -12,11 +12,16 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let (kb, queries) = (Path::new(&args[1]), Path::new(&args[2]));
     let paths = real_asset_paths();
-    let seed = SeedKeyphraseExtractor::from_tokenizer_file(&paths.tokenizer_json).expect("tokenizer");
+    let seed =
+        SeedKeyphraseExtractor::from_tokenizer_file(&paths.tokenizer_json).expect("tokenizer");
     let phrase_options = KeyPhraseOptions::default();
     let keyphrase_query = |t: &str| query_text(&extract_keyphrases(t, &phrase_options));
     let seed_keyphrases = |t: &str| seed.extract(t, 5);
-    let mut options = EvalOptions { keyphrase_query: &keyphrase_query, seed_keyphrases: &seed_keyphrases, ..EvalOptions::default() };
+    let mut options = EvalOptions {
+        keyphrase_query: &keyphrase_query,
+        seed_keyphrases: &seed_keyphrases,
+        ..EvalOptions::default()
+    };
     if args.iter().any(|a| a == "--no-exact") {
         options.params.weights.exact = 0.0;
     }

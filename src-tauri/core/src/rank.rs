@@ -20,7 +20,11 @@ pub struct FusionWeights {
 impl Default for FusionWeights {
     /// The seed's 0.6 / 0.4 split plus the exact-identifier bonus measured on the dev set (docs/benchmarks.md).
     fn default() -> Self {
-        Self { dense: 0.6, bm25: 0.4, exact: 0.3 }
+        Self {
+            dense: 0.6,
+            bm25: 0.4,
+            exact: 0.3,
+        }
     }
 }
 
@@ -38,10 +42,16 @@ pub struct Candidate {
 
 /// Fuses candidates into a ranking: sorted by fused score descending, then article id ascending.
 pub fn fuse(candidates: &[Candidate], weights: &FusionWeights) -> Vec<RankedArticle> {
-    let max_bm25 = candidates.iter().filter_map(|c| c.bm25).fold(0f32, f32::max);
+    let max_bm25 = candidates
+        .iter()
+        .filter_map(|c| c.bm25)
+        .fold(0f32, f32::max);
     let mut ranked: Vec<RankedArticle> = candidates
         .iter()
-        .map(|c| RankedArticle { article_id: c.article_id.clone(), scores: leg_scores(c, max_bm25, weights) })
+        .map(|c| RankedArticle {
+            article_id: c.article_id.clone(),
+            scores: leg_scores(c, max_bm25, weights),
+        })
         .collect();
     sort_ranked(&mut ranked);
     ranked
@@ -49,16 +59,31 @@ pub fn fuse(candidates: &[Candidate], weights: &FusionWeights) -> Vec<RankedArti
 
 /// Sorts by fused score descending, ties by article id ascending.
 pub fn sort_ranked(ranked: &mut [RankedArticle]) {
-    ranked.sort_by(|a, b| b.scores.fused.total_cmp(&a.scores.fused).then_with(|| a.article_id.cmp(&b.article_id)));
+    ranked.sort_by(|a, b| {
+        b.scores
+            .fused
+            .total_cmp(&a.scores.fused)
+            .then_with(|| a.article_id.cmp(&b.article_id))
+    });
 }
 
 fn leg_scores(candidate: &Candidate, max_bm25: f32, weights: &FusionWeights) -> LegScores {
     let dense = candidate.dense.unwrap_or(0.0).clamp(-1.0, 1.0);
     let bm25 = candidate.bm25.unwrap_or(0.0).max(0.0);
-    let bm25_norm = if max_bm25 > 0.0 { (bm25 / max_bm25).clamp(0.0, 1.0) } else { 0.0 };
+    let bm25_norm = if max_bm25 > 0.0 {
+        (bm25 / max_bm25).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
     let exact = candidate.exact.clamp(0.0, 1.0);
     let fused = weights.dense * dense.max(0.0) + weights.bm25 * bm25_norm + weights.exact * exact;
-    LegScores { dense, bm25, bm25_norm, exact, fused }
+    LegScores {
+        dense,
+        bm25,
+        bm25_norm,
+        exact,
+        fused,
+    }
 }
 
 /// Identifiers in `text`: tokens with a digit that look like codes (`E-1234`, `0x80070005`, `ORD-55512`, `X200`,
@@ -90,8 +115,13 @@ fn is_identifier(token: &str) -> bool {
 fn is_ordinal_or_unit(token: &str) -> bool {
     let lower = token.to_lowercase();
     let suffix = lower.trim_start_matches(|c: char| c.is_ascii_digit());
-    let all_digits_then_suffix = suffix.len() < lower.len() && suffix.chars().all(char::is_alphabetic);
-    all_digits_then_suffix && matches!(suffix, "st" | "nd" | "rd" | "th" | "am" | "pm" | "s" | "min" | "mins")
+    let all_digits_then_suffix =
+        suffix.len() < lower.len() && suffix.chars().all(char::is_alphabetic);
+    all_digits_then_suffix
+        && matches!(
+            suffix,
+            "st" | "nd" | "rd" | "th" | "am" | "pm" | "s" | "min" | "mins"
+        )
 }
 
 /// Share of `query_ids` that occur in `article_ids` (both sorted, as from [`identifiers`]); 0 when the query has none.
@@ -99,7 +129,10 @@ pub fn exact_share(query_ids: &[String], article_ids: &[String]) -> f32 {
     if query_ids.is_empty() {
         return 0.0;
     }
-    let hits = query_ids.iter().filter(|id| article_ids.binary_search(id).is_ok()).count();
+    let hits = query_ids
+        .iter()
+        .filter(|id| article_ids.binary_search(id).is_ok())
+        .count();
     hits as f32 / query_ids.len() as f32
 }
 
@@ -108,13 +141,22 @@ mod tests {
     use super::*;
 
     fn cand(id: &str, dense: Option<f32>, bm25: Option<f32>, exact: f32) -> Candidate {
-        Candidate { article_id: id.into(), dense, bm25, exact }
+        Candidate {
+            article_id: id.into(),
+            dense,
+            bm25,
+            exact,
+        }
     }
 
     #[test]
     fn golden_values_with_default_weights() {
         let ranked = fuse(
-            &[cand("a", Some(0.5), Some(4.0), 0.0), cand("b", Some(0.8), Some(2.0), 0.0), cand("c", None, None, 1.0)],
+            &[
+                cand("a", Some(0.5), Some(4.0), 0.0),
+                cand("b", Some(0.8), Some(2.0), 0.0),
+                cand("c", None, None, 1.0),
+            ],
             &FusionWeights::default(),
         );
         let ids: Vec<&str> = ranked.iter().map(|r| r.article_id.as_str()).collect();
@@ -128,7 +170,10 @@ mod tests {
 
     #[test]
     fn negative_cosine_is_reported_but_not_rewarded_or_punished() {
-        let ranked = fuse(&[cand("a", Some(-0.4), Some(1.0), 0.0)], &FusionWeights::default());
+        let ranked = fuse(
+            &[cand("a", Some(-0.4), Some(1.0), 0.0)],
+            &FusionWeights::default(),
+        );
         assert_eq!(ranked[0].scores.dense, -0.4);
         assert!((ranked[0].scores.fused - 0.4).abs() < 1e-6);
     }
@@ -136,7 +181,10 @@ mod tests {
     #[test]
     fn identifiers_are_codes_not_plain_numbers() {
         let text = "Error E-1234 and 0x80070005 on order #5551234 for plan Unlimited50GB at 10am, the 2nd time in 2024.";
-        assert_eq!(identifiers(text), ["0X80070005", "5551234", "E-1234", "UNLIMITED50GB"]);
+        assert_eq!(
+            identifiers(text),
+            ["0X80070005", "5551234", "E-1234", "UNLIMITED50GB"]
+        );
         assert!(identifiers("I paid 45 dollars 3 times").is_empty());
     }
 

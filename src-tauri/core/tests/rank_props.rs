@@ -4,20 +4,33 @@ use assist_core::rank::{fuse, Candidate, FusionWeights};
 use proptest::prelude::*;
 
 fn candidate() -> impl Strategy<Value = (Option<f32>, Option<f32>, f32)> {
-    (proptest::option::of(-1.0f32..=1.0), proptest::option::of(0.0f32..50.0), prop_oneof![Just(0.0f32), 0.0f32..=1.0])
+    (
+        proptest::option::of(-1.0f32..=1.0),
+        proptest::option::of(0.0f32..50.0),
+        prop_oneof![Just(0.0f32), 0.0f32..=1.0],
+    )
 }
 
 fn candidates() -> impl Strategy<Value = Vec<Candidate>> {
     proptest::collection::vec(candidate(), 1..30).prop_map(|legs| {
         legs.into_iter()
             .enumerate()
-            .map(|(i, (dense, bm25, exact))| Candidate { article_id: format!("KB-{i:03}"), dense, bm25, exact })
+            .map(|(i, (dense, bm25, exact))| Candidate {
+                article_id: format!("KB-{i:03}"),
+                dense,
+                bm25,
+                exact,
+            })
             .collect()
     })
 }
 
 fn weights() -> impl Strategy<Value = FusionWeights> {
-    (0.0f32..=1.0, 0.0f32..=1.0, 0.0f32..=1.0).prop_map(|(dense, bm25, exact)| FusionWeights { dense, bm25, exact })
+    (0.0f32..=1.0, 0.0f32..=1.0, 0.0f32..=1.0).prop_map(|(dense, bm25, exact)| FusionWeights {
+        dense,
+        bm25,
+        exact,
+    })
 }
 
 proptest! {

@@ -29,7 +29,13 @@ pub fn read_kb(path: &Path) -> Result<Vec<Article>, EvalError> {
     let lines: Vec<KbLine> = read_jsonl(path)?;
     Ok(lines
         .into_iter()
-        .map(|l| Article { id: l.id, title: l.title, content: l.content, url: None, updated_at: None })
+        .map(|l| Article {
+            id: l.id,
+            title: l.title,
+            content: l.content,
+            url: None,
+            updated_at: None,
+        })
         .collect())
 }
 
@@ -40,8 +46,10 @@ pub fn read_queries(path: &Path) -> Result<Vec<EvalQuery>, EvalError> {
 
 /// Parses every non-blank line of `path` as `T`.
 pub fn read_jsonl<T: DeserializeOwned>(path: &Path) -> Result<Vec<T>, EvalError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|source| EvalError::Read { path: path.display().to_string(), source })?;
+    let text = std::fs::read_to_string(path).map_err(|source| EvalError::Read {
+        path: path.display().to_string(),
+        source,
+    })?;
     parse_jsonl(&text, &path.display().to_string())
 }
 

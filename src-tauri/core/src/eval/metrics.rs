@@ -18,19 +18,32 @@ pub fn recall_at(ranked: &[String], relevant: &[String], k: usize) -> f64 {
     if relevant.is_empty() {
         return 0.0;
     }
-    let hits = relevant.iter().filter(|r| ranked.iter().take(k).any(|id| id == *r)).count();
+    let hits = relevant
+        .iter()
+        .filter(|r| ranked.iter().take(k).any(|id| id == *r))
+        .count();
     hits as f64 / relevant.len() as f64
 }
 
 /// 1 / rank of the first relevant result within the first `k`, else 0.
 pub fn reciprocal_rank_at(ranked: &[String], relevant: &[String], k: usize) -> f64 {
-    ranked.iter().take(k).position(|id| relevant.contains(id)).map_or(0.0, |p| 1.0 / (p as f64 + 1.0))
+    ranked
+        .iter()
+        .take(k)
+        .position(|id| relevant.contains(id))
+        .map_or(0.0, |p| 1.0 / (p as f64 + 1.0))
 }
 
 /// Normalised discounted cumulative gain at `k` (gain 1 per relevant result).
 pub fn ndcg_at(ranked: &[String], relevant: &[String], k: usize) -> f64 {
     let discount = |i: usize| 1.0 / (i as f64 + 2.0).log2();
-    let dcg: f64 = ranked.iter().take(k).enumerate().filter(|(_, id)| relevant.contains(id)).map(|(i, _)| discount(i)).sum();
+    let dcg: f64 = ranked
+        .iter()
+        .take(k)
+        .enumerate()
+        .filter(|(_, id)| relevant.contains(id))
+        .map(|(i, _)| discount(i))
+        .sum();
     let ideal: f64 = (0..relevant.len().min(k)).map(discount).sum();
     if ideal > 0.0 {
         dcg / ideal

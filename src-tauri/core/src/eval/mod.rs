@@ -24,9 +24,16 @@ use metrics::{quantile, MethodMetrics, MetricsSum};
 #[derive(Debug, thiserror::Error)]
 pub enum EvalError {
     #[error("cannot read {path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("{file} line {line}: {reason}")]
-    Malformed { file: String, line: usize, reason: String },
+    Malformed {
+        file: String,
+        line: usize,
+        reason: String,
+    },
     #[error(transparent)]
     Embed(#[from] EmbedError),
     #[error(transparent)]
@@ -78,7 +85,11 @@ impl Default for EvalOptions<'_> {
 
 /// Approximation of the seed's extractor when the attention-based one is not available: the first five words.
 pub fn fallback_seed_keyphrases(transcript: &str) -> Vec<String> {
-    transcript.split_whitespace().take(5).map(str::to_string).collect()
+    transcript
+        .split_whitespace()
+        .take(5)
+        .map(str::to_string)
+        .collect()
 }
 
 /// Reads the dev set, builds the index with `embedder` and evaluates every method.
@@ -103,7 +114,10 @@ pub fn evaluate(
     let snapshot = build_snapshot(articles, embedder, options.hnsw)?;
     let mut sums: [MetricsSum; 4] = Default::default();
     let mut latencies = Vec::with_capacity(queries.len());
-    let params = RetrieveParams { top_n: 10, ..options.params };
+    let params = RetrieveParams {
+        top_n: 10,
+        ..options.params
+    };
     for query in queries {
         let started = Instant::now();
         let lexical = (options.keyphrase_query)(&query.transcript);
@@ -113,14 +127,28 @@ pub fn evaluate(
         let hybrid: Vec<String> = hybrid.into_iter().map(|r| r.article_id).collect();
         let bm25 = ids(snapshot.bm25(&lexical).top_k(10));
         let dense = ids(snapshot.dense_exact_top_k(&vector, 10));
-        let seed = seed::seed_rank(&snapshot, &vector, &(options.seed_keyphrases)(&query.transcript), 10);
+        let seed = seed::seed_rank(
+            &snapshot,
+            &vector,
+            &(options.seed_keyphrases)(&query.transcript),
+            10,
+        );
         for (sum, ranked) in sums.iter_mut().zip([&bm25, &dense, &seed, &hybrid]) {
             sum.add(ranked, &query.relevant);
         }
     }
     let [bm25, dense, seed, hybrid] = sums.map(|s| s.mean());
-    let latency_ms = Latency { p50: quantile(&latencies, 0.5), p99: quantile(&latencies, 0.99) };
-    Ok(EvalReport { bm25, dense, seed, hybrid, latency_ms })
+    let latency_ms = Latency {
+        p50: quantile(&latencies, 0.5),
+        p99: quantile(&latencies, 0.99),
+    };
+    Ok(EvalReport {
+        bm25,
+        dense,
+        seed,
+        hybrid,
+        latency_ms,
+    })
 }
 
 /// Embeds `articles` in batches and builds a snapshot (no sled).
@@ -139,10 +167,9 @@ pub fn build_snapshot(
 }
 
 fn embed_one(embedder: &dyn Embedder, text: &str) -> Result<Vec<f32>, EvalError> {
-    embedder
-        .embed(&[text])?
-        .pop()
-        .ok_or_else(|| EvalError::Embed(EmbedError::Inference("embedder returned no vector".into())))
+    embedder.embed(&[text])?.pop().ok_or_else(|| {
+        EvalError::Embed(EmbedError::Inference("embedder returned no vector".into()))
+    })
 }
 
 fn ids(hits: Vec<(&String, f32)>) -> Vec<String> {
@@ -153,7 +180,12 @@ impl EvalReport {
     /// A human-readable table.
     pub fn to_table(&self) -> String {
         let mut out = String::from("method   recall@3  mrr@10  ndcg@10\n");
-        for (name, m) in [("bm25", self.bm25), ("dense", self.dense), ("seed", self.seed), ("hybrid", self.hybrid)] {
+        for (name, m) in [
+            ("bm25", self.bm25),
+            ("dense", self.dense),
+            ("seed", self.seed),
+            ("hybrid", self.hybrid),
+        ] {
             out.push_str(&format!(
                 "{name:<8} {:>8.3} {:>7.3} {:>8.3}\n",
                 m.recall_at_3, m.mrr_at_10, m.ndcg_at_10

@@ -8,11 +8,20 @@ use std::collections::HashMap;
 use crate::kb::KbSnapshot;
 
 /// The seed's top results (ids, best first) for one query.
-pub fn seed_rank(snapshot: &KbSnapshot, query_vec: &[f32], key_phrases: &[String], top: usize) -> Vec<String> {
+pub fn seed_rank(
+    snapshot: &KbSnapshot,
+    query_vec: &[f32],
+    key_phrases: &[String],
+    top: usize,
+) -> Vec<String> {
     let hits = snapshot.dense_exact_top_k(query_vec, 20);
     let docs: Vec<Vec<&str>> = hits
         .iter()
-        .map(|(id, _)| snapshot.article(id).map_or(Vec::new(), |a| a.content.split_whitespace().collect()))
+        .map(|(id, _)| {
+            snapshot
+                .article(id)
+                .map_or(Vec::new(), |a| a.content.split_whitespace().collect())
+        })
         .collect();
     let bm25 = bm25_okapi(&docs, key_phrases);
     let max_bm25 = bm25.iter().copied().fold(f64::MIN, f64::max);
@@ -22,7 +31,10 @@ pub fn seed_rank(snapshot: &KbSnapshot, query_vec: &[f32], key_phrases: &[String
         .zip(&bm25)
         .map(|((id, cos), b)| {
             let squared_l2 = 2.0 - 2.0 * f64::from(*cos);
-            ((*id).clone(), 0.6 * (1.0 - squared_l2) + 0.4 * (b / max_bm25))
+            (
+                (*id).clone(),
+                0.6 * (1.0 - squared_l2) + 0.4 * (b / max_bm25),
+            )
         })
         .collect();
     scored.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
@@ -46,7 +58,10 @@ pub fn bm25_okapi(docs: &[Vec<&str>], query: &[String]) -> Vec<f64> {
             *df.entry(term).or_default() += 1.0;
         }
     }
-    let mut idf: HashMap<&str, f64> = df.iter().map(|(t, f)| (*t, ((n - f + 0.5) / (f + 0.5)).ln())).collect();
+    let mut idf: HashMap<&str, f64> = df
+        .iter()
+        .map(|(t, f)| (*t, ((n - f + 0.5) / (f + 0.5)).ln()))
+        .collect();
     let average_idf = idf.values().sum::<f64>() / idf.len().max(1) as f64;
     for value in idf.values_mut() {
         if *value < 0.0 {
@@ -60,7 +75,8 @@ pub fn bm25_okapi(docs: &[Vec<&str>], query: &[String]) -> Vec<f64> {
                 .iter()
                 .map(|q| {
                     let tf = doc.iter().filter(|t| **t == q.as_str()).count() as f64;
-                    idf.get(q.as_str()).copied().unwrap_or(0.0) * tf * (k1 + 1.0) / (tf + k1 * (1.0 - b + b * dl / avgdl))
+                    idf.get(q.as_str()).copied().unwrap_or(0.0) * tf * (k1 + 1.0)
+                        / (tf + k1 * (1.0 - b + b * dl / avgdl))
                 })
                 .sum()
         })

@@ -32,7 +32,8 @@ impl Bm25Index {
     /// Builds the index for `docs` (slot, text); the average document length is fitted to these texts.
     pub fn build(docs: &[(u32, String)]) -> Self {
         let corpus: Vec<&str> = docs.iter().map(|(_, text)| text.as_str()).collect();
-        let weigher = EmbedderBuilder::<u32>::with_fit_to_corpus(Language::English, &corpus).build();
+        let weigher =
+            EmbedderBuilder::<u32>::with_fit_to_corpus(Language::English, &corpus).build();
         let mut postings: HashMap<u32, Vec<Posting>> = HashMap::new();
         for (slot, text) in docs {
             for (term, weight) in unique_terms(&weigher, text) {
@@ -41,7 +42,10 @@ impl Bm25Index {
         }
         Self {
             weigher: Arc::new(weigher),
-            postings: postings.into_iter().map(|(k, v)| (k, Arc::new(v))).collect(),
+            postings: postings
+                .into_iter()
+                .map(|(k, v)| (k, Arc::new(v)))
+                .collect(),
             live_docs: docs.len(),
         }
     }
@@ -80,7 +84,9 @@ impl Bm25Index {
         let mut scores = vec![0f32; slot_count];
         let n = self.live_docs as f32;
         for (term, _) in unique_terms(&self.weigher, query) {
-            let Some(list) = self.postings.get(&term) else { continue };
+            let Some(list) = self.postings.get(&term) else {
+                continue;
+            };
             let df = list.len() as f32;
             let idf = (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
             for &(slot, weight) in list.iter() {
@@ -100,8 +106,12 @@ impl Bm25Index {
 
 /// The `k` largest positive entries of `scores` as (index, score), best first, ties by index.
 pub fn top_k_of(scores: &[f32], k: usize) -> Vec<(u32, f32)> {
-    let mut hits: Vec<(u32, f32)> =
-        scores.iter().enumerate().filter(|(_, s)| **s > 0.0).map(|(i, s)| (i as u32, *s)).collect();
+    let mut hits: Vec<(u32, f32)> = scores
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| **s > 0.0)
+        .map(|(i, s)| (i as u32, *s))
+        .collect();
     let by_score = |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
     if hits.len() > k && k > 0 {
         hits.select_nth_unstable_by(k - 1, by_score);

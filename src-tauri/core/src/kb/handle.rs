@@ -65,9 +65,11 @@ impl KbHandle {
     pub async fn apply(&self, changes: AppliedChanges) -> Result<(), UpdateError> {
         let _writer = self.writer.lock().await;
         let base = self.snapshot();
-        let next = tokio::task::spawn_blocking(move || base.with_changes(&changes.upserted, &changes.deleted))
-            .await
-            .map_err(|e| UpdateError::Task(e.to_string()))??;
+        let next = tokio::task::spawn_blocking(move || {
+            base.with_changes(&changes.upserted, &changes.deleted)
+        })
+        .await
+        .map_err(|e| UpdateError::Task(e.to_string()))??;
         let pending = next.pending_compaction();
         let next = Arc::new(next);
         self.replace(Arc::clone(&next));

@@ -26,7 +26,12 @@ pub struct RetrieveParams {
 
 impl Default for RetrieveParams {
     fn default() -> Self {
-        Self { dense_k: 20, bm25_k: 20, top_n: 3, weights: FusionWeights::default() }
+        Self {
+            dense_k: 20,
+            bm25_k: 20,
+            top_n: 3,
+            weights: FusionWeights::default(),
+        }
     }
 }
 
@@ -52,13 +57,24 @@ pub fn retrieve(
         candidate(&mut candidates, id);
     }
     complete_legs(snapshot, &mut candidates, query_vec, &lexical, &query_ids);
-    let mut ranked = fuse(&candidates.into_values().collect::<Vec<_>>(), &params.weights);
+    let mut ranked = fuse(
+        &candidates.into_values().collect::<Vec<_>>(),
+        &params.weights,
+    );
     ranked.truncate(params.top_n);
     ranked
 }
 
-fn candidate<'m, 'a>(map: &'m mut BTreeMap<&'a ArticleId, Candidate>, id: &'a ArticleId) -> &'m mut Candidate {
-    map.entry(id).or_insert_with(|| Candidate { article_id: id.clone(), dense: None, bm25: None, exact: 0.0 })
+fn candidate<'m, 'a>(
+    map: &'m mut BTreeMap<&'a ArticleId, Candidate>,
+    id: &'a ArticleId,
+) -> &'m mut Candidate {
+    map.entry(id).or_insert_with(|| Candidate {
+        article_id: id.clone(),
+        dense: None,
+        bm25: None,
+        exact: 0.0,
+    })
 }
 
 /// Fills the legs a candidate's retriever did not report: exact cosine from the stored vector, BM25 score, identifiers.

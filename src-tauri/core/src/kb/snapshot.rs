@@ -25,7 +25,11 @@ pub struct HnswParams {
 
 impl Default for HnswParams {
     fn default() -> Self {
-        Self { max_connections: 16, ef_construction: 64, ef_search: 64 }
+        Self {
+            max_connections: 16,
+            ef_construction: 64,
+            ef_search: 64,
+        }
     }
 }
 
@@ -33,7 +37,11 @@ impl Default for HnswParams {
 #[derive(Debug, thiserror::Error)]
 pub enum SnapshotError {
     #[error("article {id} has a {actual}-dim vector, expected {expected}")]
-    WrongDimension { id: ArticleId, actual: usize, expected: usize },
+    WrongDimension {
+        id: ArticleId,
+        actual: usize,
+        expected: usize,
+    },
 }
 
 /// `1 − dot` on L2-normalised vectors, clamped at 0 (anndists' `DistDot` asserts on rounding above 1).
@@ -50,7 +58,12 @@ impl Distance<f32> for NormalisedDot {
 pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     let mut lanes = [0f32; 8];
     let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
-    let tail: f32 = ca.remainder().iter().zip(cb.remainder()).map(|(x, y)| x * y).sum();
+    let tail: f32 = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
     for (x, y) in ca.zip(cb) {
         for i in 0..8 {
             lanes[i] += x[i] * y[i];
@@ -93,30 +106,52 @@ pub struct KbSnapshot {
 
 impl KbSnapshot {
     /// Builds a snapshot (graph, BM25 and identifier indexes) from stored articles and vectors; no embedding.
-    pub fn build(entries: Vec<(Article, Vec<f32>)>, dim: usize, params: HnswParams) -> Result<Self, SnapshotError> {
+    pub fn build(
+        entries: Vec<(Article, Vec<f32>)>,
+        dim: usize,
+        params: HnswParams,
+    ) -> Result<Self, SnapshotError> {
         if let Some((a, v)) = entries.iter().find(|(_, v)| v.len() != dim) {
-            return Err(SnapshotError::WrongDimension { id: a.id.clone(), actual: v.len(), expected: dim });
+            return Err(SnapshotError::WrongDimension {
+                id: a.id.clone(),
+                actual: v.len(),
+                expected: dim,
+            });
         }
         Ok(Self::build_checked(entries, dim, params))
     }
 
-    fn build_checked(mut entries: Vec<(Article, Vec<f32>)>, dim: usize, params: HnswParams) -> Self {
+    fn build_checked(
+        mut entries: Vec<(Article, Vec<f32>)>,
+        dim: usize,
+        params: HnswParams,
+    ) -> Self {
         entries.sort_by(|a, b| a.0.id.cmp(&b.0.id));
         entries.dedup_by(|later, earlier| later.0.id == earlier.0.id);
         let slots: Vec<Slot> = entries.into_iter().map(|(a, v)| new_slot(a, v)).collect();
-        let docs: Vec<(u32, String)> =
-            slots.iter().enumerate().map(|(i, s)| (i as u32, indexed_text(&s.article))).collect();
+        let docs: Vec<(u32, String)> = slots
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (i as u32, indexed_text(&s.article)))
+            .collect();
         let (hnsw, bm25) = std::thread::scope(|scope| {
             let graph = scope.spawn(|| build_graph(&slots, params));
             let bm25 = Bm25Index::build(&docs);
             (graph.join(), bm25)
         });
         let hnsw = hnsw.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        let id_to_slot = slots.iter().enumerate().map(|(i, s)| (s.article.id.clone(), i as u32)).collect();
+        let id_to_slot = slots
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.article.id.clone(), i as u32))
+            .collect();
         let mut identifier_index: HashMap<String, Vec<u32>> = HashMap::new();
         for (i, slot) in slots.iter().enumerate() {
             for id in slot.identifiers.iter() {
-                identifier_index.entry(id.clone()).or_default().push(i as u32);
+                identifier_index
+                    .entry(id.clone())
+                    .or_default()
+                    .push(i as u32);
             }
         }
         tracing::debug!(articles = slots.len(), "KB snapshot built");
@@ -147,7 +182,11 @@ impl KbSnapshot {
         deleted: &[ArticleId],
     ) -> Result<Self, SnapshotError> {
         if let Some((a, v)) = upserted.iter().find(|(_, v)| v.len() != self.dim) {
-            return Err(SnapshotError::WrongDimension { id: a.id.clone(), actual: v.len(), expected: self.dim });
+            return Err(SnapshotError::WrongDimension {
+                id: a.id.clone(),
+                actual: v.len(),
+                expected: self.dim,
+            });
         }
         let mut next = self.clone();
         let mut removed_docs = Vec::new();
@@ -171,7 +210,10 @@ impl KbSnapshot {
 
     /// A fresh snapshot over the live articles only: new graph, no delta, no tombstones. CPU-heavy (seconds at 100k).
     pub fn compacted(&self) -> Self {
-        let entries = self.live_slots().map(|s| ((*s.article).clone(), s.vector.to_vec())).collect();
+        let entries = self
+            .live_slots()
+            .map(|s| ((*s.article).clone(), s.vector.to_vec()))
+            .collect();
         Self::build_checked(entries, self.dim, self.params)
     }
 
@@ -197,12 +239,16 @@ impl KbSnapshot {
 
     /// The live article with this id.
     pub fn article(&self, id: &str) -> Option<&Article> {
-        self.id_to_slot.get(id).map(|&slot| self.slots[slot as usize].article.as_ref())
+        self.id_to_slot
+            .get(id)
+            .map(|&slot| self.slots[slot as usize].article.as_ref())
     }
 
     /// The stored vector of the live article with this id.
     pub fn vector(&self, id: &str) -> Option<&[f32]> {
-        self.id_to_slot.get(id).map(|&slot| &*self.slots[slot as usize].vector)
+        self.id_to_slot
+            .get(id)
+            .map(|&slot| &*self.slots[slot as usize].vector)
     }
 
     /// Live articles, in slot order.
@@ -232,7 +278,10 @@ impl KbSnapshot {
 
     /// BM25 over the whole KB for `query`: every live article's score, computed once.
     pub fn bm25(&self, query: &str) -> Bm25Scores<'_> {
-        Bm25Scores { snapshot: self, scores: self.bm25.score_all(query, self.slots.len()) }
+        Bm25Scores {
+            snapshot: self,
+            scores: self.bm25.score_all(query, self.slots.len()),
+        }
     }
 
     /// Live articles containing any of `query_ids` verbatim (upper-cased identifiers, see [`identifiers`]).
@@ -246,16 +295,23 @@ impl KbSnapshot {
             .collect();
         slots.sort_unstable();
         slots.dedup();
-        slots.into_iter().map(|s| &self.slots[s as usize].article.id).collect()
+        slots
+            .into_iter()
+            .map(|s| &self.slots[s as usize].article.id)
+            .collect()
     }
 
     /// The identifiers found in the live article `id` (sorted, upper-cased).
     pub fn identifiers_of(&self, id: &str) -> &[String] {
-        self.id_to_slot.get(id).map_or(&[], |&slot| &self.slots[slot as usize].identifiers)
+        self.id_to_slot
+            .get(id)
+            .map_or(&[], |&slot| &self.slots[slot as usize].identifiers)
     }
 
     fn graph_hits(&self, query: &[f32], k: usize) -> Vec<(u32, f32)> {
-        let Some(graph) = &self.hnsw else { return Vec::new() };
+        let Some(graph) = &self.hnsw else {
+            return Vec::new();
+        };
         let ef = self.params.ef_search.max(k);
         let neighbours = if self.tombstones_in_graph == 0 {
             graph.search(query, k, ef)
@@ -271,15 +327,21 @@ impl KbSnapshot {
     }
 
     fn sorted_ids(&self, mut hits: Vec<(u32, f32)>, k: usize) -> Vec<(&ArticleId, f32)> {
-        let mut out: Vec<(&ArticleId, f32)> =
-            hits.drain(..).map(|(s, score)| (&self.slots[s as usize].article.id, score)).collect();
+        let mut out: Vec<(&ArticleId, f32)> = hits
+            .drain(..)
+            .map(|(s, score)| (&self.slots[s as usize].article.id, score))
+            .collect();
         out.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0)));
         out.truncate(k);
         out
     }
 
     fn live_slots(&self) -> impl Iterator<Item = &Slot> {
-        self.slots.iter().zip(&self.alive).filter(|(_, alive)| **alive).map(|(s, _)| s)
+        self.slots
+            .iter()
+            .zip(&self.alive)
+            .filter(|(_, alive)| **alive)
+            .map(|(s, _)| s)
     }
 
     fn kill(&mut self, slot: u32) {
@@ -298,7 +360,10 @@ impl KbSnapshot {
     fn push_slot(&mut self, slot: Slot) {
         let index = self.slots.len() as u32;
         for id in slot.identifiers.iter() {
-            self.identifier_index.entry(id.clone()).or_default().push(index);
+            self.identifier_index
+                .entry(id.clone())
+                .or_default()
+                .push(index);
         }
         self.slots.push(slot);
         self.alive.push(true);
@@ -307,16 +372,33 @@ impl KbSnapshot {
 
 fn new_slot(article: Article, vector: Vec<f32>) -> Slot {
     let ids = identifiers(&format!("{} {}", article.title, article.content));
-    Slot { article: Arc::new(article), vector: vector.into(), identifiers: ids.into() }
+    Slot {
+        article: Arc::new(article),
+        vector: vector.into(),
+        identifiers: ids.into(),
+    }
 }
 
-fn build_graph(slots: &[Slot], params: HnswParams) -> Option<Arc<Hnsw<'static, f32, NormalisedDot>>> {
+fn build_graph(
+    slots: &[Slot],
+    params: HnswParams,
+) -> Option<Arc<Hnsw<'static, f32, NormalisedDot>>> {
     if slots.is_empty() {
         return None;
     }
     let layers = 16.min((slots.len() as f32).ln().ceil().max(1.0) as usize);
-    let graph = Hnsw::new(params.max_connections, slots.len(), layers, params.ef_construction, NormalisedDot);
-    let data: Vec<(&[f32], usize)> = slots.iter().enumerate().map(|(i, s)| (&*s.vector, i)).collect();
+    let graph = Hnsw::new(
+        params.max_connections,
+        slots.len(),
+        layers,
+        params.ef_construction,
+        NormalisedDot,
+    );
+    let data: Vec<(&[f32], usize)> = slots
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (&*s.vector, i))
+        .collect();
     graph.parallel_insert_slice(&data);
     Some(Arc::new(graph))
 }
@@ -331,13 +413,21 @@ impl<'a> Bm25Scores<'a> {
     /// The `k` best matching live articles, best first, ties by id.
     pub fn top_k(&self, k: usize) -> Vec<(&'a ArticleId, f32)> {
         let snapshot = self.snapshot;
-        let live: Vec<f32> = self.scores.iter().zip(&snapshot.alive).map(|(s, a)| if *a { *s } else { 0.0 }).collect();
+        let live: Vec<f32> = self
+            .scores
+            .iter()
+            .zip(&snapshot.alive)
+            .map(|(s, a)| if *a { *s } else { 0.0 })
+            .collect();
         let hits = crate::kb::bm25_index::top_k_of(&live, k);
         snapshot.sorted_ids(hits, k)
     }
 
     /// Raw score of a live article (0 when it does not match or is unknown).
     pub fn score_of(&self, id: &str) -> f32 {
-        self.snapshot.id_to_slot.get(id).map_or(0.0, |&s| self.scores[s as usize])
+        self.snapshot
+            .id_to_slot
+            .get(id)
+            .map_or(0.0, |&s| self.scores[s as usize])
     }
 }

@@ -45,7 +45,10 @@ pub enum StoreState {
     /// Vectors match the expected model (or the store is empty and new).
     Ready,
     /// Vectors were made by another model or dimension: call [`KbStore::rebuild`].
-    NeedsRebuild { recorded: ModelStamp, expected: ModelStamp },
+    NeedsRebuild {
+        recorded: ModelStamp,
+        expected: ModelStamp,
+    },
 }
 
 /// What the caller decides on: retry later (storage), fix assets (embedding), rebuild (stale vectors), or report corruption.
@@ -56,10 +59,16 @@ pub enum StoreError {
     Storage(#[from] sled::Error),
     /// The stored vectors were made by another model; rebuild before use.
     #[error("KB vectors were made by {recorded}, expected {expected}: rebuild needed")]
-    NeedsRebuild { recorded: ModelStamp, expected: ModelStamp },
+    NeedsRebuild {
+        recorded: ModelStamp,
+        expected: ModelStamp,
+    },
     /// The embedder passed in is not the one the store was opened for.
     #[error("embedder is {actual}, but the store was opened for {expected}")]
-    WrongEmbedder { actual: ModelStamp, expected: ModelStamp },
+    WrongEmbedder {
+        actual: ModelStamp,
+        expected: ModelStamp,
+    },
     /// Embedding a batch failed; nothing of that batch was written.
     #[error(transparent)]
     Embed(#[from] EmbedError),
@@ -96,7 +105,12 @@ pub struct AppliedChanges {
 /// Hash of the text that is embedded and indexed (FNV-1a 64, stable across builds and platforms).
 pub fn content_hash(article: &Article) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in article.title.bytes().chain([0u8]).chain(article.content.bytes()) {
+    for byte in article
+        .title
+        .bytes()
+        .chain([0u8])
+        .chain(article.content.bytes())
+    {
         hash ^= u64::from(byte);
         hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
     }
@@ -126,7 +140,10 @@ impl KbStore {
             vectors: db.open_tree("vectors")?,
             meta: db.open_tree("meta")?,
             db,
-            expected: ModelStamp { model: model.to_string(), dim },
+            expected: ModelStamp {
+                model: model.to_string(),
+                dim,
+            },
         };
         if store.recorded_stamp()?.is_none() {
             store.write_stamp()?;
@@ -143,9 +160,10 @@ impl KbStore {
     /// Ready, or the rebuild the caller must run before loading vectors.
     pub fn state(&self) -> Result<StoreState, StoreError> {
         match self.recorded_stamp()? {
-            Some(recorded) if recorded != self.expected => {
-                Ok(StoreState::NeedsRebuild { recorded, expected: self.expected.clone() })
-            }
+            Some(recorded) if recorded != self.expected => Ok(StoreState::NeedsRebuild {
+                recorded,
+                expected: self.expected.clone(),
+            }),
             _ => Ok(StoreState::Ready),
         }
     }
@@ -195,9 +213,11 @@ impl KbStore {
         self.check_ready()?;
         self.check_embedder(embedder)?;
         let hashes = self.stored_hashes()?;
-        let (changed, unchanged): (Vec<Article>, Vec<Article>) = upserts.into_iter().partition(|a| {
-            hashes.get(&a.id) != Some(&content_hash(a)) || !self.vectors.contains_key(&a.id).unwrap_or(false)
-        });
+        let (changed, unchanged): (Vec<Article>, Vec<Article>) =
+            upserts.into_iter().partition(|a| {
+                hashes.get(&a.id) != Some(&content_hash(a))
+                    || !self.vectors.contains_key(&a.id).unwrap_or(false)
+            });
         self.rewrite_metadata(&unchanged)?;
         let total = changed.len();
         progress(0, total);
@@ -208,16 +228,28 @@ impl KbStore {
         }
         let deleted = self.delete(&deletions)?;
         self.db.flush()?;
-        tracing::info!(embedded = total, unchanged = unchanged.len(), deleted = deleted.len(), "KB changes applied");
-        Ok(AppliedChanges { upserted, deleted, unchanged: unchanged.len() })
+        tracing::info!(
+            embedded = total,
+            unchanged = unchanged.len(),
+            deleted = deleted.len(),
+            "KB changes applied"
+        );
+        Ok(AppliedChanges {
+            upserted,
+            deleted,
+            unchanged: unchanged.len(),
+        })
     }
 
     /// Compares a complete listing from the KB source with the store: new or changed articles, and stored ids absent.
     pub fn diff_full_listing(&self, listing: Vec<Article>) -> Result<ChangeSet, StoreError> {
         let hashes = self.stored_hashes()?;
         let listed: HashSet<&str> = listing.iter().map(|a| a.id.as_str()).collect();
-        let mut deletions: Vec<ArticleId> =
-            hashes.keys().filter(|id| !listed.contains(id.as_str())).cloned().collect();
+        let mut deletions: Vec<ArticleId> = hashes
+            .keys()
+            .filter(|id| !listed.contains(id.as_str()))
+            .cloned()
+            .collect();
         deletions.sort();
         let upserts = listing
             .into_iter()
@@ -232,8 +264,14 @@ impl KbStore {
         let mut out = Vec::with_capacity(self.articles.len());
         for stored in self.stored_articles()? {
             let key = stored.article.id.clone();
-            let bytes = self.vectors.get(&key)?.ok_or_else(|| corrupt(&key, "vector missing"))?;
-            out.push((stored.article, decode_vector(&key, &bytes, self.expected.dim)?));
+            let bytes = self
+                .vectors
+                .get(&key)?
+                .ok_or_else(|| corrupt(&key, "vector missing"))?;
+            out.push((
+                stored.article,
+                decode_vector(&key, &bytes, self.expected.dim)?,
+            ));
         }
         Ok(out)
     }
@@ -244,16 +282,27 @@ impl KbStore {
             return Ok(None);
         };
         let stored = decode_article(id, &article)?;
-        Ok(Some((stored.article, decode_vector(id, &vector, self.expected.dim)?)))
+        Ok(Some((
+            stored.article,
+            decode_vector(id, &vector, self.expected.dim)?,
+        )))
     }
 
     /// Content hash per stored id.
     pub fn stored_hashes(&self) -> Result<HashMap<ArticleId, u64>, StoreError> {
-        Ok(self.stored_articles()?.into_iter().map(|s| (s.article.id, s.content_hash)).collect())
+        Ok(self
+            .stored_articles()?
+            .into_iter()
+            .map(|s| (s.article.id, s.content_hash))
+            .collect())
     }
 
     /// Records when the last sync ran and the source's `Last-Modified` (for conditional requests).
-    pub fn set_sync_markers(&self, last_sync: &str, last_modified: Option<&str>) -> Result<(), StoreError> {
+    pub fn set_sync_markers(
+        &self,
+        last_sync: &str,
+        last_modified: Option<&str>,
+    ) -> Result<(), StoreError> {
         self.meta.insert(META_LAST_SYNC, last_sync.as_bytes())?;
         match last_modified {
             Some(value) => self.meta.insert(META_LAST_MODIFIED, value.as_bytes())?,
@@ -265,22 +314,33 @@ impl KbStore {
 
     /// `(last_sync, last_modified)` as recorded by [`Self::set_sync_markers`].
     pub fn sync_markers(&self) -> Result<(Option<String>, Option<String>), StoreError> {
-        Ok((self.meta_string(META_LAST_SYNC)?, self.meta_string(META_LAST_MODIFIED)?))
+        Ok((
+            self.meta_string(META_LAST_SYNC)?,
+            self.meta_string(META_LAST_MODIFIED)?,
+        ))
     }
 
     fn check_ready(&self) -> Result<(), StoreError> {
         match self.state()? {
             StoreState::Ready => Ok(()),
-            StoreState::NeedsRebuild { recorded, expected } => Err(StoreError::NeedsRebuild { recorded, expected }),
+            StoreState::NeedsRebuild { recorded, expected } => {
+                Err(StoreError::NeedsRebuild { recorded, expected })
+            }
         }
     }
 
     fn check_embedder(&self, embedder: &dyn Embedder) -> Result<(), StoreError> {
-        let actual = ModelStamp { model: embedder.model_name().to_string(), dim: embedder.dim() };
+        let actual = ModelStamp {
+            model: embedder.model_name().to_string(),
+            dim: embedder.dim(),
+        };
         if actual == self.expected {
             return Ok(());
         }
-        Err(StoreError::WrongEmbedder { actual, expected: self.expected.clone() })
+        Err(StoreError::WrongEmbedder {
+            actual,
+            expected: self.expected.clone(),
+        })
     }
 
     fn embed_and_write(
@@ -354,7 +414,8 @@ impl KbStore {
     }
 
     fn recorded_stamp(&self) -> Result<Option<ModelStamp>, StoreError> {
-        let (Some(model), Some(dim)) = (self.meta_string(META_MODEL)?, self.meta_string(META_DIM)?) else {
+        let (Some(model), Some(dim)) = (self.meta_string(META_MODEL)?, self.meta_string(META_DIM)?)
+        else {
             return Ok(None);
         };
         let dim = dim.parse().map_err(|_| corrupt(META_DIM, "not a number"))?;
@@ -372,23 +433,35 @@ impl KbStore {
     }
 
     fn meta_string(&self, key: &str) -> Result<Option<String>, StoreError> {
-        Ok(self.meta.get(key)?.map(|v| String::from_utf8_lossy(&v).into_owned()))
+        Ok(self
+            .meta
+            .get(key)?
+            .map(|v| String::from_utf8_lossy(&v).into_owned()))
     }
 }
 
 fn transaction_error(error: TransactionError<()>) -> StoreError {
     match error {
         TransactionError::Storage(e) => StoreError::Storage(e),
-        TransactionError::Abort(()) => StoreError::Corrupt { key: String::new(), reason: "transaction aborted".into() },
+        TransactionError::Abort(()) => StoreError::Corrupt {
+            key: String::new(),
+            reason: "transaction aborted".into(),
+        },
     }
 }
 
 fn corrupt(key: &str, reason: &str) -> StoreError {
-    StoreError::Corrupt { key: key.to_string(), reason: reason.to_string() }
+    StoreError::Corrupt {
+        key: key.to_string(),
+        reason: reason.to_string(),
+    }
 }
 
 fn encode_article(article: &Article) -> Result<Vec<u8>, StoreError> {
-    let stored = StoredArticle { article: article.clone(), content_hash: content_hash(article) };
+    let stored = StoredArticle {
+        article: article.clone(),
+        content_hash: content_hash(article),
+    };
     serde_json::to_vec(&stored).map_err(|e| corrupt(&article.id, &e.to_string()))
 }
 
@@ -403,7 +476,13 @@ pub fn encode_vector(vector: &[f32]) -> Vec<u8> {
 
 fn decode_vector(key: &str, bytes: &[u8], dim: usize) -> Result<Vec<f32>, StoreError> {
     if bytes.len() != dim * 4 {
-        return Err(corrupt(key, &format!("vector has {} bytes, expected {}", bytes.len(), dim * 4)));
+        return Err(corrupt(
+            key,
+            &format!("vector has {} bytes, expected {}", bytes.len(), dim * 4),
+        ));
     }
-    Ok(bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect())
+    Ok(bytes
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect())
 }

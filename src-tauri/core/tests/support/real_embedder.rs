@@ -30,7 +30,12 @@ pub struct Counting {
 impl Counting {
     pub fn new(inner: Arc<dyn Embedder>) -> Self {
         let (name, dim) = (inner.model_name().to_string(), inner.dim());
-        Self { inner, texts: AtomicUsize::new(0), name, dim }
+        Self {
+            inner,
+            texts: AtomicUsize::new(0),
+            name,
+            dim,
+        }
     }
     pub fn count(&self) -> usize {
         self.texts.load(Ordering::SeqCst)
