@@ -1,1 +1,346 @@
-fn main() {}
+//! Retrieval benchmarks: HNSW top-20, BM25 over the whole KB and the hybrid query at 1k / 10k / 100k articles, single-article
+//! update, warm start of 10k from sled, KB build throughput with the real embedder, peak RSS.
+//!
+//! Scale data is synthetic: articles of ~120 words drawn from a contact-center vocabulary (Zipf-like), with vectors drawn
+//! around 300 random unit centroids (normalised), seeded so runs are comparable. Run: `cargo bench -p assist-core --bench retrieval`.
+//! `RETRIEVAL_BENCH_SIZES=1000,10000` limits the sizes.
+
+#[path = "../tests/support/real_embedder.rs"]
+mod real_embedder;
+
+use std::time::{Duration, Instant};
+
+use assist_core::domain::Article;
+use assist_core::kb::{retrieve, HnswParams, KbSnapshot, KbStore, RetrieveParams};
+use assist_core::nlp::{EmbedError, Embedder};
+use criterion::{black_box, Criterion};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+const DIM: usize = 384;
+const WORDS: &[&str] = &[
+    "account",
+    "password",
+    "reset",
+    "login",
+    "refund",
+    "charge",
+    "billing",
+    "invoice",
+    "payment",
+    "card",
+    "declined",
+    "order",
+    "delivery",
+    "address",
+    "shipping",
+    "parcel",
+    "tracking",
+    "return",
+    "exchange",
+    "warranty",
+    "plan",
+    "upgrade",
+    "downgrade",
+    "subscription",
+    "cancel",
+    "renewal",
+    "discount",
+    "coupon",
+    "router",
+    "modem",
+    "internet",
+    "outage",
+    "signal",
+    "roaming",
+    "data",
+    "voicemail",
+    "sim",
+    "activation",
+    "porting",
+    "number",
+    "contract",
+    "fee",
+    "late",
+    "credit",
+    "balance",
+    "statement",
+    "agent",
+    "supervisor",
+    "escalation",
+    "callback",
+    "hours",
+    "store",
+    "pickup",
+    "device",
+    "firmware",
+    "update",
+    "restart",
+    "settings",
+    "email",
+    "verification",
+    "code",
+    "security",
+    "fraud",
+    "dispute",
+    "chargeback",
+    "bank",
+    "transfer",
+    "wallet",
+    "app",
+    "crash",
+    "error",
+    "screen",
+    "battery",
+    "replacement",
+    "appointment",
+    "technician",
+    "install",
+    "customer",
+    "the",
+    "to",
+    "and",
+    "your",
+    "if",
+    "then",
+    "select",
+    "open",
+    "choose",
+    "within",
+    "days",
+    "after",
+    "before",
+    "when",
+    "can",
+];
+
+fn word(rng: &mut StdRng) -> &'static str {
+    let x: f64 = rng.gen::<f64>();
+    WORDS[((x * x) * WORDS.len() as f64) as usize % WORDS.len()]
+}
+
+fn text(rng: &mut StdRng, words: usize) -> String {
+    (0..words).map(|_| word(rng)).collect::<Vec<_>>().join(" ")
+}
+
+fn normalised(mut v: Vec<f32>) -> Vec<f32> {
+    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-9);
+    v.iter_mut().for_each(|x| *x /= norm);
+    v
+}
+
+fn random_unit(rng: &mut StdRng) -> Vec<f32> {
+    normalised((0..DIM).map(|_| rng.gen::<f32>() - 0.5).collect())
+}
+
+fn near(rng: &mut StdRng, centre: &[f32]) -> Vec<f32> {
+    normalised(
+        centre
+            .iter()
+            .map(|c| c + 0.08 * (rng.gen::<f32>() - 0.5))
+            .collect(),
+    )
+}
+
+/// Articles with vectors, and the cluster centroids the vectors were drawn around.
+type Synthetic = (Vec<(Article, Vec<f32>)>, Vec<Vec<f32>>);
+
+fn synthetic(n: usize, seed: u64) -> Synthetic {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let centroids: Vec<Vec<f32>> = (0..300).map(|_| random_unit(&mut rng)).collect();
+    let entries = (0..n)
+        .map(|i| {
+            let title = format!("{} {} E-{:04}", word(&mut rng), word(&mut rng), i % 9973);
+            let article = Article {
+                id: format!("KB-{i:06}"),
+                title,
+                content: text(&mut rng, 120),
+                url: None,
+                updated_at: None,
+            };
+            let c = &centroids[rng.gen_range(0..centroids.len())];
+            (article, near(&mut rng, c))
+        })
+        .collect();
+    (entries, centroids)
+}
+
+fn sizes() -> Vec<usize> {
+    std::env::var("RETRIEVAL_BENCH_SIZES")
+        .ok()
+        .map(|s| s.split(',').filter_map(|x| x.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![1_000, 10_000, 100_000])
+}
+
+fn peak_rss_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn bench_size(c: &mut Criterion, n: usize) {
+    let (entries, centroids) = synthetic(n, 42);
+    let started = Instant::now();
+    let snapshot = KbSnapshot::build(entries, DIM, HnswParams::default()).unwrap();
+    println!(
+        "[figure] n={n}: snapshot build (HNSW + BM25, no embedding) {:.2} s",
+        started.elapsed().as_secs_f64()
+    );
+    let mut rng = StdRng::seed_from_u64(7);
+    let queries: Vec<(Vec<f32>, String)> = (0..64)
+        .map(|i| {
+            (
+                near(&mut rng, &centroids[i % centroids.len()]),
+                text(&mut rng, 12),
+            )
+        })
+        .collect();
+    let params = RetrieveParams::default();
+    let mut group = c.benchmark_group(format!("retrieval_{n}"));
+    group
+        .sample_size(30)
+        .measurement_time(Duration::from_secs(3))
+        .warm_up_time(Duration::from_millis(500));
+    let mut i = 0;
+    group.bench_function("hnsw_top20", |b| {
+        b.iter(|| {
+            i = (i + 1) % queries.len();
+            black_box(snapshot.dense_top_k(&queries[i].0, 20).len())
+        })
+    });
+    group.bench_function("bm25_top20_whole_kb", |b| {
+        b.iter(|| {
+            i = (i + 1) % queries.len();
+            black_box(snapshot.bm25(&queries[i].1).top_k(20).len())
+        })
+    });
+    group.bench_function("hybrid_top3", |b| {
+        b.iter(|| {
+            i = (i + 1) % queries.len();
+            let (vector, words) = &queries[i];
+            black_box(retrieve(&snapshot, vector, words, words, &params).len())
+        })
+    });
+    group.finish();
+    single_article_update(&snapshot, n);
+}
+
+fn single_article_update(snapshot: &KbSnapshot, n: usize) {
+    let mut rng = StdRng::seed_from_u64(9);
+    let times: Vec<Duration> = (0..15)
+        .map(|k| {
+            let id = format!("KB-{:06}", k * 7 % n);
+            let article = Article {
+                id,
+                title: "Updated E-4242".into(),
+                content: text(&mut rng, 120),
+                url: None,
+                updated_at: None,
+            };
+            let vector = random_unit(&mut rng);
+            let started = Instant::now();
+            let next = snapshot.with_changes(&[(article, vector)], &[]).unwrap();
+            let elapsed = started.elapsed();
+            black_box(next.len());
+            elapsed
+        })
+        .collect();
+    println!(
+        "[figure] n={n}: single-article update → new snapshot (median of 15) {:.2} ms",
+        median(times).as_secs_f64() * 1e3
+    );
+}
+
+/// Hands out precomputed vectors in order, so the sled store can be filled without the model.
+struct Precomputed(std::sync::Mutex<std::vec::IntoIter<Vec<f32>>>);
+
+impl Embedder for Precomputed {
+    fn model_name(&self) -> &str {
+        "all-MiniLM-L6-v2"
+    }
+    fn dim(&self) -> usize {
+        DIM
+    }
+    fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        let mut source = self
+            .0
+            .lock()
+            .map_err(|e| EmbedError::Inference(e.to_string()))?;
+        Ok(texts.iter().filter_map(|_| source.next()).collect())
+    }
+}
+
+fn warm_start_10k() {
+    let dir = tempfile::tempdir().unwrap();
+    let (entries, _) = synthetic(10_000, 43);
+    let (articles, vectors): (Vec<Article>, Vec<Vec<f32>>) = entries.into_iter().unzip();
+    {
+        let store = KbStore::open(dir.path(), "all-MiniLM-L6-v2", DIM).unwrap();
+        let embedder = Precomputed(std::sync::Mutex::new(vectors.into_iter()));
+        store
+            .apply(articles, vec![], &embedder, &mut |_, _| {})
+            .unwrap();
+    }
+    let started = Instant::now();
+    let store = KbStore::open(dir.path(), "all-MiniLM-L6-v2", DIM).unwrap();
+    let loaded = store.load_all().unwrap();
+    let loaded_at = started.elapsed();
+    let snapshot = KbSnapshot::build(loaded, DIM, HnswParams::default()).unwrap();
+    println!(
+        "[figure] warm start 10k from sled: {:.2} s total (sled open + load {:.2} s, then HNSW + BM25 build), {} articles",
+        started.elapsed().as_secs_f64(),
+        loaded_at.as_secs_f64(),
+        snapshot.len()
+    );
+    println!(
+        "[figure] peak RSS after the 10k warm start: {:.0} MB (VmHWM)",
+        peak_rss_mb()
+    );
+}
+
+fn build_throughput_real_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let embedder = real_embedder::load_real();
+    let mut rng = StdRng::seed_from_u64(44);
+    let articles: Vec<Article> = (0..256)
+        .map(|i| Article {
+            id: format!("KB-{i}"),
+            title: text(&mut rng, 6),
+            content: text(&mut rng, 120),
+            url: None,
+            updated_at: None,
+        })
+        .collect();
+    let store = KbStore::open(dir.path(), "all-MiniLM-L6-v2", DIM).unwrap();
+    let started = Instant::now();
+    store
+        .apply(articles, vec![], &embedder, &mut |_, _| {})
+        .unwrap();
+    let secs = started.elapsed().as_secs_f64();
+    println!("[figure] KB build with the real model: 256 articles (~130 words) in {secs:.2} s = {:.0} articles/s", 256.0 / secs);
+}
+
+fn main() {
+    let mut c = Criterion::default().configure_from_args();
+    if !sizes().is_empty() {
+        warm_start_10k();
+        build_throughput_real_model();
+    }
+    for n in sizes() {
+        bench_size(&mut c, n);
+        println!(
+            "[figure] peak RSS after n={n}: {:.0} MB (VmHWM)",
+            peak_rss_mb()
+        );
+    }
+    c.final_summary();
+}

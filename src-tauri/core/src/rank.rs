@@ -160,12 +160,12 @@ mod tests {
             &FusionWeights::default(),
         );
         let ids: Vec<&str> = ranked.iter().map(|r| r.article_id.as_str()).collect();
-        assert_eq!(ids, ["b", "a", "c"]);
-        assert!((ranked[0].scores.fused - (0.6 * 0.8 + 0.4 * 0.5)).abs() < 1e-6);
-        assert!((ranked[1].scores.fused - (0.6 * 0.5 + 0.4)).abs() < 1e-6);
+        assert_eq!(ids, ["a", "b", "c"]);
+        assert!((ranked[0].scores.fused - (0.6 * 0.5 + 0.4)).abs() < 1e-6);
+        assert!((ranked[1].scores.fused - (0.6 * 0.8 + 0.4 * 0.5)).abs() < 1e-6);
         assert!((ranked[2].scores.fused - 0.3).abs() < 1e-6);
-        assert_eq!(ranked[1].scores.bm25_norm, 1.0);
-        assert_eq!(ranked[0].scores.bm25, 2.0);
+        assert_eq!(ranked[0].scores.bm25_norm, 1.0);
+        assert_eq!(ranked[1].scores.bm25, 2.0);
     }
 
     #[test]
