@@ -32,6 +32,7 @@ struct PendingUpdate {
 pub struct Suggestions {
     pub interaction_id: String,
     pub received_ms: u64,
+    /// When processing started (after the debounce), for the event → queued latency.
     pub received_at: Instant,
     /// The window the query was built from (not yet redacted).
     pub window: String,
@@ -146,6 +147,8 @@ impl ExtractStage {
 
     /// Builds the query and retrieves; `false` when the queue is gone.
     async fn process(&self, interaction_id: String, update: PendingUpdate) -> bool {
+        // Latency is measured from here: the deliberate debounce wait is configuration, not processing time.
+        let started = Instant::now();
         let window = recent_turns(&update.transcript, self.settings.window_turns);
         let embedder = self.embedder.clone();
         let snapshot = self.kb.snapshot();
@@ -173,7 +176,7 @@ impl ExtractStage {
         let suggestions = Suggestions {
             interaction_id,
             received_ms: update.received_ms,
-            received_at: update.received_at,
+            received_at: started,
             window,
             key_phrases,
             candidates,
