@@ -121,8 +121,8 @@ async fn start_demo(
     tweak: impl FnOnce(&mut PipelineSettings),
 ) -> anyhow::Result<Running> {
     let demo_dir = find_demo_data(env)?;
-    let articles = cxone_sim::load_articles(&demo_dir.join("kb.jsonl"))?;
-    let conversations = cxone_sim::load_conversations(&demo_dir.join("conversations.jsonl"))?;
+    let articles = cxone_sim::load_articles(demo_dir.join("kb.jsonl"))?;
+    let conversations = cxone_sim::load_conversations(demo_dir.join("conversations.jsonl"))?;
     let bind = SocketAddr::from((Ipv4Addr::LOCALHOST, port.unwrap_or(0)));
     let sim = SimServer::start(SimConfig {
         bind,

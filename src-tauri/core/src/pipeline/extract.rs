@@ -24,7 +24,6 @@ struct PendingUpdate {
     first_unprocessed: TokioInstant,
     last_update: TokioInstant,
     received_ms: u64,
-    received_at: Instant,
 }
 
 /// What one processed update produced, handed to the queue.
@@ -108,7 +107,6 @@ impl ExtractStage {
                     first_unprocessed: now,
                     last_update: now,
                     received_ms: super::now_ms(),
-                    received_at: Instant::now(),
                 });
                 entry.transcript = transcript;
                 entry.last_update = now;
@@ -188,13 +186,16 @@ impl ExtractStage {
     }
 }
 
+/// Ranked articles with their per-leg scores, best first.
+pub(crate) type Candidates = Vec<(Article, LegScores)>;
+
 /// Key phrases + embedding + hybrid retrieval for one query window (blocking).
 pub(crate) fn retrieve_for_window(
     embedder: &dyn Embedder,
     snapshot: &crate::kb::KbSnapshot,
     settings: &PipelineSettings,
     window: &str,
-) -> Result<(Vec<String>, Vec<(Article, LegScores)>), String> {
+) -> Result<(Vec<String>, Candidates), String> {
     let phrases = keyphrases::extract_keyphrases(window, &keyphrases::KeyPhraseOptions::default());
     let bm25_query = keyphrases::query_text(&phrases);
     let vectors = embedder.embed(&[window]).map_err(|e| e.to_string())?;
