@@ -39,13 +39,20 @@ impl KbSyncStage {
         mut requests: mpsc::Receiver<RefreshRequest>,
         cancel: CancellationToken,
     ) {
-        let mut ticker = tokio::time::interval(self.interval);
+        let mut ticker =
+            tokio::time::interval_at(tokio::time::Instant::now() + self.interval, self.interval);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // The first sync runs at start, before any request is served, so a request never races it.
+        let mut initial = true;
         loop {
-            let reply = tokio::select! {
-                _ = cancel.cancelled() => break,
-                _ = ticker.tick() => None,
-                Some(reply) = requests.recv() => Some(reply),
+            let reply = if std::mem::take(&mut initial) {
+                None
+            } else {
+                tokio::select! {
+                    _ = cancel.cancelled() => break,
+                    _ = ticker.tick() => None,
+                    Some(reply) = requests.recv() => Some(reply),
+                }
             };
             let result = tokio::select! {
                 _ = cancel.cancelled() => break,

@@ -1,0 +1,298 @@
+//! End to end: the whole pipeline (real MiniLM model, real sled files, real HNSW/BM25) against the project's CXone
+//! simulator over loopback. A scripted call → the expected article is queued → approve / edit / reject → exactly the
+//! approved (edited) cards reach the simulator, with the seed's payload shape and the card id as idempotency key.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use assist_core::auth::secrets::{MemoryStore, SecretStore};
+use assist_core::config::RawConfig;
+use assist_core::nlp::Embedder;
+use assist_core::pipeline::api::{CardAction, CardView, Decision, PipelineEvent};
+use assist_core::pipeline::{PipelineHandle, PipelineSettings};
+use cxone_sim::{Conversation, SimArticle, SimConfig, SimServer, Turn};
+use tokio::sync::broadcast;
+
+const KB_SIZE: usize = 80;
+
+fn demo_articles() -> Vec<SimArticle> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/demo/kb.jsonl");
+    let mut articles = cxone_sim::load_articles(path).expect("demo KB");
+    articles.truncate(KB_SIZE);
+    articles
+}
+
+fn call_about(id: &str, title: &str) -> Conversation {
+    let turn = |speaker: &str, text: String| Turn {
+        speaker: speaker.into(),
+        text,
+    };
+    Conversation {
+        id: id.into(),
+        turns: vec![
+            turn(
+                "agent",
+                "Thanks for calling the help desk, how can I help?".into(),
+            ),
+            turn(
+                "customer",
+                format!(
+                    "Hi, I need help: {}. I can't figure it out.",
+                    title.to_lowercase()
+                ),
+            ),
+        ],
+        relevant: vec![],
+    }
+}
+
+async fn start(sim: &SimServer, data_dir: &std::path::Path) -> PipelineHandle {
+    let raw = RawConfig {
+        tenant: Some("test".into()),
+        base_url: Some(sim.base_url()),
+        token_url: Some(sim.token_url()),
+        events_url: Some(sim.events_url()),
+        ..RawConfig::default()
+    };
+    let config = raw.validate().expect("config");
+    let defaults = SimConfig::default();
+    let secrets: Arc<dyn SecretStore> = Arc::new(MemoryStore::with_client(
+        &defaults.client_id,
+        &defaults.client_secret,
+    ));
+    let embedder: Arc<dyn Embedder> = assist_core::testing::shared_real_embedder();
+    let settings = PipelineSettings {
+        debounce: Duration::from_millis(50),
+        min_score: 0.2,
+        ..PipelineSettings::default()
+    };
+    assist_core::assemble::start_pipeline(&config, secrets, embedder, data_dir, settings)
+        .await
+        .expect("pipeline starts")
+}
+
+async fn next_queued(
+    events: &mut broadcast::Receiver<PipelineEvent>,
+    interaction: &str,
+    n: usize,
+) -> Vec<CardView> {
+    let mut cards = Vec::new();
+    tokio::time::timeout(Duration::from_secs(60), async {
+        while cards.len() < n {
+            if let Ok(PipelineEvent::CardQueued {
+                interaction_id,
+                card,
+            }) = events.recv().await
+            {
+                if interaction_id == interaction {
+                    cards.push(*card);
+                }
+            }
+        }
+    })
+    .await
+    .expect("cards queued in time");
+    cards
+}
+
+async fn wait_for(mut check: impl FnMut() -> bool, what: &str) {
+    for _ in 0..600 {
+        if check() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scripted_call_to_approved_cards_at_the_simulator() {
+    let articles = demo_articles();
+    let target = articles
+        .iter()
+        .find(|a| a.id == "gnome-mouse-lefthanded")
+        .cloned()
+        .unwrap_or_else(|| articles[10].clone());
+    let sim = SimServer::start(SimConfig {
+        articles,
+        ..SimConfig::default()
+    })
+    .await
+    .expect("sim");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let handle = start(&sim, dir.path()).await;
+
+    // The initial sync (at start) embedded the whole listing; asking again is a 304.
+    let summary = handle.refresh_kb().await.expect("KB sync");
+    assert_eq!(
+        summary.total_articles, KB_SIZE,
+        "the initial sync loaded the whole listing"
+    );
+    assert_eq!(summary.message(), "up to date", "304 = nothing to do");
+
+    let mut events = handle.subscribe();
+    wait_for(|| sim.connected_clients() > 0, "the WebSocket to connect").await;
+    // Keep the call active (no "ended" event) while the supervisor decides.
+    let transcript = call_about("call-1", &target.title)
+        .turns
+        .iter()
+        .map(|t| format!("{}: {}", t.speaker, t.text))
+        .collect::<Vec<_>>()
+        .join("\n");
+    sim.send_event(
+        serde_json::json!({"type": "interaction", "data": {"id": "call-1", "state": "active",
+        "channels": [{"type": "voice", "transcript": transcript}]}}),
+    );
+    let cards = next_queued(&mut events, "call-1", 3).await;
+    assert!(
+        cards.iter().any(|c| c.article_id == target.id),
+        "expected {} among {:?}",
+        target.id,
+        cards.iter().map(|c| &c.article_id).collect::<Vec<_>>()
+    );
+    for card in &cards {
+        assert!(card
+            .suggested
+            .body
+            .starts_with(&format!("**{}**\n", card.suggested.title)));
+        assert!(card.scores.fused >= 0.2 && card.scores.dense > 0.0);
+    }
+
+    let (edited, rejected, approved) = (&cards[0], &cards[1], &cards[2]);
+    let edit = CardAction::EditApprove {
+        card_id: edited.card_id.clone(),
+        title: "Left-handed mouse".into(),
+        body: "Open Settings → Mouse & Touchpad and set Primary Button to Right.".into(),
+    };
+    handle.act(edit, "tester").await.expect("edit+approve");
+    handle
+        .act(
+            CardAction::Reject {
+                card_id: rejected.card_id.clone(),
+            },
+            "tester",
+        )
+        .await
+        .expect("reject");
+    handle
+        .act(
+            CardAction::Approve {
+                card_id: approved.card_id.clone(),
+            },
+            "tester",
+        )
+        .await
+        .expect("approve");
+    let again = handle
+        .act(
+            CardAction::Reject {
+                card_id: approved.card_id.clone(),
+            },
+            "tester",
+        )
+        .await;
+    assert_eq!(again.unwrap_err().kind(), "already_decided");
+
+    wait_for(|| sim.received_cards().len() >= 2, "two deliveries").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let received = sim.received_cards();
+    assert_eq!(
+        received.len(),
+        2,
+        "exactly the approved cards: {received:?}"
+    );
+    let got_edit = received
+        .iter()
+        .find(|c| c.idempotency_key.as_deref() == Some(edited.card_id.as_str()))
+        .expect("edited card");
+    assert_eq!(got_edit.title, "Left-handed mouse");
+    assert!(got_edit.body.starts_with("Open Settings"));
+    let got_plain = received
+        .iter()
+        .find(|c| c.idempotency_key.as_deref() == Some(approved.card_id.as_str()))
+        .expect("approved card");
+    assert_eq!(got_plain.body, approved.suggested.body);
+    assert!(received.iter().all(|c| c.interaction_id == "call-1"));
+    assert_eq!(sim.stats().duplicates_by_idempotency_key, 0);
+
+    let snapshot = handle.snapshot().await;
+    let call = snapshot
+        .interactions
+        .iter()
+        .find(|i| i.interaction_id == "call-1")
+        .expect("interaction shown");
+    let decision = |id: &str| {
+        call.cards
+            .iter()
+            .find(|c| c.card_id == id)
+            .map(|c| c.decision)
+    };
+    assert_eq!(decision(&edited.card_id), Some(Decision::EditedApproved));
+    assert_eq!(decision(&rejected.card_id), Some(Decision::Rejected));
+    handle.shutdown(Duration::from_secs(5)).await;
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ended_call_expires_pending_cards_and_kb_change_is_incremental() {
+    let articles = demo_articles();
+    let target = articles[20].clone();
+    let sim = SimServer::start(SimConfig {
+        articles,
+        ..SimConfig::default()
+    })
+    .await
+    .expect("sim");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let handle = start(&sim, dir.path()).await;
+    handle.refresh_kb().await.expect("KB sync");
+
+    let mut edited = target.clone();
+    edited
+        .content
+        .push_str(" Updated: also works on touchpads.");
+    sim.upsert_article(edited);
+    sim.delete_article(&demo_articles()[0].id);
+    let summary = handle.refresh_kb().await.expect("incremental sync");
+    let now = handle.article(&target.id).await.expect("still there");
+    assert!(
+        now.content.contains("Updated: also"),
+        "queries see the new text"
+    );
+    assert_eq!(
+        (summary.upserted, summary.removed),
+        (1, 1),
+        "only the changed article is re-embedded"
+    );
+    assert_eq!(summary.total_articles, KB_SIZE - 1);
+
+    let mut events = handle.subscribe();
+    wait_for(|| sim.connected_clients() > 0, "the WebSocket to connect").await;
+    sim.play(
+        &call_about("call-2", &target.title),
+        Duration::from_millis(100),
+    )
+    .await;
+    let cards = next_queued(&mut events, "call-2", 1).await;
+    let expired = tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            if let Ok(PipelineEvent::CardDecided {
+                card_id,
+                decision: Decision::Expired,
+                ..
+            }) = events.recv().await
+            {
+                return card_id;
+            }
+        }
+    })
+    .await
+    .expect("pending cards expire when the call ends");
+    assert!(cards.iter().any(|c| c.card_id == expired));
+    assert!(
+        sim.received_cards().is_empty(),
+        "nothing approved, nothing sent"
+    );
+    handle.shutdown(Duration::from_secs(5)).await;
+    sim.shutdown().await;
+}
