@@ -11,10 +11,10 @@ use assist_core::nlp::{extract_keyphrases, query_text, KeyPhraseOptions};
 /// Options of `supervisor-assist eval`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct EvalArgs {
-    /// Articles, one JSON object per line: {"id","title","content"} (extra fields ignored).
+    /// Articles, one JSON object per line: `{"id","title","content"}` (extra fields ignored).
     #[arg(long, value_name = "FILE")]
     pub kb: PathBuf,
-    /// Queries, one JSON object per line: {"qid","transcript","relevant":[ids]}.
+    /// Queries, one JSON object per line: `{"qid","transcript","relevant":[ids]}`.
     #[arg(long, value_name = "FILE")]
     pub queries: PathBuf,
     /// Print one JSON object instead of a table.
