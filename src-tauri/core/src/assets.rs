@@ -33,7 +33,8 @@ pub const ORT_LIB_FILE: &str = "libonnxruntime.so";
 pub const MODEL_ONNX_SHA256: &str =
     "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6";
 /// The fix printed with every asset error.
-pub const FIX_HINT: &str = "run `python3 scripts/fetch-assets.py` (installs into ~/.cache/supervisor-assist), \
+pub const FIX_HINT: &str =
+    "run `python3 scripts/fetch-assets.py` (installs into ~/.cache/supervisor-assist), \
      or set SUPERVISOR_ASSIST_ASSETS to a directory laid out like its output";
 
 /// Smallest plausible `model.onnx` (the int8 model is ~22 MB, fp32 ~90 MB).

@@ -29,7 +29,10 @@ pub enum InteractionEvent {
     /// An active interaction with its current transcript (all channels).
     Active(ActiveInteraction),
     /// The interaction left the `active` state (ended, transferred, ...).
-    Ended { interaction_id: String, state: String },
+    Ended {
+        interaction_id: String,
+        state: String,
+    },
 }
 
 /// An active interaction and its transcript, one entry per channel that carried one.
@@ -86,7 +89,11 @@ impl CardContent {
     /// The seed's body format: bold article title, newline, the first 200 characters of the content.
     pub fn from_article(article: &Article, score: f32) -> Self {
         let snippet: String = article.content.chars().take(200).collect();
-        let ellipsis = if article.content.chars().count() > 200 { "..." } else { "" };
+        let ellipsis = if article.content.chars().count() > 200 {
+            "..."
+        } else {
+            ""
+        };
         Self {
             title: article.title.clone(),
             body: format!("**{}**\n{}{}", article.title, snippet, ellipsis),

@@ -19,7 +19,8 @@ const TINY_INPUT_TOKENS: u64 = 4;
 
 fn reference() -> Vec<(String, u64, Vec<f32>)> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/minilm_reference.json");
-    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     json["items"]
         .as_array()
         .unwrap()
@@ -67,14 +68,24 @@ fn reference_vectors_match_sentence_transformers() {
         assert!(c >= required, "cosine {c} < {required} for {text:?}");
         cosines.push(c);
     }
-    assert!(items.iter().filter(|(_, t, _)| *t > TINY_INPUT_TOKENS).count() >= 7);
+    assert!(
+        items
+            .iter()
+            .filter(|(_, t, _)| *t > TINY_INPUT_TOKENS)
+            .count()
+            >= 7
+    );
     eprintln!("cosines vs sentence-transformers fp32: {cosines:?}");
 }
 
 #[test]
 fn batch_equals_one_by_one_and_keeps_order() {
     let embedder = shared_real_embedder();
-    let texts = ["My router keeps rebooting.", "Refund for order ORD-1", "Hi."];
+    let texts = [
+        "My router keeps rebooting.",
+        "Refund for order ORD-1",
+        "Hi.",
+    ];
     let batch = embedder.embed(&texts).unwrap();
     for (text, from_batch) in texts.iter().zip(&batch) {
         let single = embedder.embed(&[text]).unwrap();
@@ -133,7 +144,8 @@ fn missing_dirs_give_not_found_listing_every_dir_and_the_fix() {
     ] {
         assert!(msg.contains(needle), "{needle} not in: {msg}");
     }
-    let embed_err = MiniLmEmbedder::from_candidates(&[nowhere], &MiniLmOptions::default()).unwrap_err();
+    let embed_err =
+        MiniLmEmbedder::from_candidates(&[nowhere], &MiniLmOptions::default()).unwrap_err();
     assert!(matches!(embed_err, EmbedError::Assets(m) if m.contains("fetch-assets.py")));
 }
 
@@ -156,13 +168,20 @@ fn corrupt_model_is_reported_by_locate_and_by_load() {
     std::fs::write(&copy.onnx_model, noise).unwrap();
 
     let err = assets::locate_assets(&[tmp.path().to_path_buf()]).unwrap_err();
-    assert!(matches!(&err, AssetError::Corrupt { path, reason } if path == &copy.onnx_model && reason.contains("sha256")));
+    assert!(
+        matches!(&err, AssetError::Corrupt { path, reason } if path == &copy.onnx_model && reason.contains("sha256"))
+    );
     assert!(err.to_string().contains("fetch-assets.py"));
 
     // Bypassing the checksum, ONNX Runtime itself rejects the bytes: still an error, not a panic.
     let err = MiniLmEmbedder::load(&copy, &MiniLmOptions::default()).unwrap_err();
-    let EmbedError::Assets(msg) = err else { panic!("expected Assets error") };
-    assert!(msg.contains("model.onnx") && msg.contains("fetch-assets.py"), "{msg}");
+    let EmbedError::Assets(msg) = err else {
+        panic!("expected Assets error")
+    };
+    assert!(
+        msg.contains("model.onnx") && msg.contains("fetch-assets.py"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -171,9 +190,16 @@ fn truncated_model_and_bad_json_are_corrupt() {
     let copy = copy_assets(&real_asset_paths(), tmp.path());
     std::fs::write(&copy.tokenizer_config_json, "{ not json").unwrap();
     let err = assets::locate_assets(&[tmp.path().to_path_buf()]).unwrap_err();
-    assert!(matches!(&err, AssetError::Corrupt { path, .. } if path == &copy.tokenizer_config_json), "{err}");
+    assert!(
+        matches!(&err, AssetError::Corrupt { path, .. } if path == &copy.tokenizer_config_json),
+        "{err}"
+    );
 
-    std::fs::copy(real_asset_paths().tokenizer_config_json, &copy.tokenizer_config_json).unwrap();
+    std::fs::copy(
+        real_asset_paths().tokenizer_config_json,
+        &copy.tokenizer_config_json,
+    )
+    .unwrap();
     std::fs::write(&copy.onnx_model, b"short").unwrap();
     let err = assets::locate_assets(&[tmp.path().to_path_buf()]).unwrap_err();
     assert!(err.to_string().contains("only 5 bytes"), "{err}");
@@ -185,6 +211,9 @@ fn locate_prefers_earlier_candidates_and_checksum_is_cheap() {
     let candidates: Vec<PathBuf> = vec![PathBuf::from("/nonexistent/assets"), real.root.clone()];
     let started = Instant::now();
     let found = assets::locate_assets(&candidates).unwrap();
-    eprintln!("locate_assets incl. sha256 of model.onnx: {:?}", started.elapsed());
+    eprintln!(
+        "locate_assets incl. sha256 of model.onnx: {:?}",
+        started.elapsed()
+    );
     assert_eq!(found, real);
 }

@@ -22,17 +22,34 @@ fn multi_word_phrases_and_verbatim_identifiers() {
     eprintln!("{phrases:#?}");
     assert!(got.contains(&"0x80070005".to_string()), "{got:?}");
     assert!(got.contains(&"ORD-558120".to_string()), "{got:?}");
-    assert!(got.iter().any(|t| t.contains("router light blinks")), "{got:?}");
+    assert!(
+        got.iter().any(|t| t.contains("router light blinks")),
+        "{got:?}"
+    );
     assert!(got.iter().any(|t| t.split(' ').count() > 1));
-    assert!(phrases.iter().find(|p| p.text == "0x80070005").unwrap().exact);
+    assert!(
+        phrases
+            .iter()
+            .find(|p| p.text == "0x80070005")
+            .unwrap()
+            .exact
+    );
     assert!(phrases.windows(2).all(|w| w[0].score >= w[1].score));
 }
 
 #[test]
 fn filler_stop_words_and_greetings_never_appear() {
-    let phrases = extract_keyphrases(CALL, &KeyPhraseOptions { top_k: 100, ..Default::default() });
+    let phrases = extract_keyphrases(
+        CALL,
+        &KeyPhraseOptions {
+            top_k: 100,
+            ..Default::default()
+        },
+    );
     for p in &phrases {
-        for banned in ["um", "thank", "calling", "you know", "help", "let me", "check", "today"] {
+        for banned in [
+            "um", "thank", "calling", "you know", "help", "let me", "check", "today",
+        ] {
             assert!(
                 !p.text.split(' ').any(|w| w == banned) && !p.text.contains("you know"),
                 "{banned} in {p:?}"
@@ -43,13 +60,29 @@ fn filler_stop_words_and_greetings_never_appear() {
 
 #[test]
 fn recent_turns_outweigh_old_ones() {
-    let transcript = "Customer: printer jammed\nAgent: okay\nAgent: okay\nAgent: okay\nCustomer: scanner jammed";
+    let transcript =
+        "Customer: printer jammed\nAgent: okay\nAgent: okay\nAgent: okay\nCustomer: scanner jammed";
     let phrases = extract_keyphrases(transcript, &KeyPhraseOptions::default());
-    let score = |t: &str| phrases.iter().find(|p| p.text == t).map(|p| p.score).unwrap();
+    let score = |t: &str| {
+        phrases
+            .iter()
+            .find(|p| p.text == t)
+            .map(|p| p.score)
+            .unwrap()
+    };
     assert!(score("scanner jammed") > score("printer jammed"));
-    let flat = KeyPhraseOptions { recency_decay: 1.0, ..Default::default() };
+    let flat = KeyPhraseOptions {
+        recency_decay: 1.0,
+        ..Default::default()
+    };
     let phrases = extract_keyphrases(transcript, &flat);
-    let score = |t: &str| phrases.iter().find(|p| p.text == t).map(|p| p.score).unwrap();
+    let score = |t: &str| {
+        phrases
+            .iter()
+            .find(|p| p.text == t)
+            .map(|p| p.score)
+            .unwrap()
+    };
     assert_eq!(score("scanner jammed"), score("printer jammed"));
 }
 
@@ -57,7 +90,10 @@ fn recent_turns_outweigh_old_ones() {
 fn customer_turns_outweigh_agent_turns() {
     let transcript = "Customer: voicemail password\nAgent: billing cycle";
     let swapped = "Agent: billing cycle\nCustomer: voicemail password";
-    let opts = KeyPhraseOptions { recency_decay: 1.0, ..Default::default() };
+    let opts = KeyPhraseOptions {
+        recency_decay: 1.0,
+        ..Default::default()
+    };
     for t in [transcript, swapped] {
         let phrases = extract_keyphrases(t, &opts);
         assert_eq!(phrases[0].text, "voicemail password", "{phrases:?}");
@@ -83,7 +119,13 @@ fn empty_and_filler_only_input_give_nothing() {
 #[test]
 fn unicode_text_is_handled() {
     let t = "Customer: Ich möchte meinen Vertrag kündigen — die Rückerstattung für März fehlt 😕. Café Wi‑Fi";
-    let phrases = extract_keyphrases(t, &KeyPhraseOptions { top_k: 20, ..Default::default() });
+    let phrases = extract_keyphrases(
+        t,
+        &KeyPhraseOptions {
+            top_k: 20,
+            ..Default::default()
+        },
+    );
     let got = texts(&phrases);
     assert!(got.iter().any(|p| p.contains("rückerstattung")), "{got:?}");
     assert!(got.iter().all(|p| !p.contains('😕')));
@@ -100,12 +142,18 @@ fn very_long_input_is_bounded_and_deterministic() {
     let b = extract_keyphrases(&long, &opts);
     assert_eq!(a, b);
     assert!(a.len() <= opts.top_k);
-    assert_eq!(a[0].text, "E-1042");
+    assert!(a[0].text.contains("E-1042") && a[0].exact, "{a:?}");
 }
 
 #[test]
 fn query_text_joins_best_first() {
-    let phrases = extract_keyphrases(CALL, &KeyPhraseOptions { top_k: 3, ..Default::default() });
+    let phrases = extract_keyphrases(
+        CALL,
+        &KeyPhraseOptions {
+            top_k: 3,
+            ..Default::default()
+        },
+    );
     let q = query_text(&phrases);
     assert_eq!(q, texts(&phrases).join(" "));
     assert!(q.starts_with(&phrases[0].text));
@@ -123,12 +171,15 @@ fn long_runs_are_cut_into_three_word_phrases() {
 
 #[test]
 fn seed_stand_in_returns_single_subword_tokens() {
-    let seed = SeedKeyphraseExtractor::from_tokenizer_file(&real_asset_paths().tokenizer_json).unwrap();
+    let seed =
+        SeedKeyphraseExtractor::from_tokenizer_file(&real_asset_paths().tokenizer_json).unwrap();
     let got = seed.extract(CALL, SEED_TOP_K);
     eprintln!("seed: {got:?}");
     assert!(!got.is_empty() && got.len() <= SEED_TOP_K);
     assert!(got.iter().all(|t| !t.contains(' ')));
-    assert!(got.iter().all(|t| !["[CLS]", "[SEP]", "[PAD]"].contains(&t.as_str())));
+    assert!(got
+        .iter()
+        .all(|t| !["[CLS]", "[SEP]", "[PAD]"].contains(&t.as_str())));
     assert!(seed.extract("", SEED_TOP_K).is_empty());
     assert_eq!(got, seed.extract(CALL, SEED_TOP_K));
 }

@@ -18,14 +18,25 @@ fn missing_or_broken_onnx_runtime_is_a_clear_error() {
     }
 
     // Missing library: locate reports it with the fix.
-    let err = MiniLmEmbedder::from_candidates(&[tmp.path().to_path_buf()], &MiniLmOptions::default())
-        .unwrap_err();
-    let EmbedError::Assets(msg) = err else { panic!("expected Assets error") };
-    assert!(msg.contains("onnxruntime/libonnxruntime.so") && msg.contains("fetch-assets.py"), "{msg}");
+    let err =
+        MiniLmEmbedder::from_candidates(&[tmp.path().to_path_buf()], &MiniLmOptions::default())
+            .unwrap_err();
+    let EmbedError::Assets(msg) = err else {
+        panic!("expected Assets error")
+    };
+    assert!(
+        msg.contains("onnxruntime/libonnxruntime.so") && msg.contains("fetch-assets.py"),
+        "{msg}"
+    );
 
     // A file that is not a shared library: loading it fails cleanly (no panic).
     std::fs::write(&copy.ort_dylib, vec![0x42u8; 2_000_000]).unwrap();
     let err = MiniLmEmbedder::load(&copy, &MiniLmOptions::default()).unwrap_err();
-    let EmbedError::Assets(msg) = err else { panic!("expected Assets error") };
-    assert!(msg.contains("ONNX Runtime library") && msg.contains("fetch-assets.py"), "{msg}");
+    let EmbedError::Assets(msg) = err else {
+        panic!("expected Assets error")
+    };
+    assert!(
+        msg.contains("ONNX Runtime library") && msg.contains("fetch-assets.py"),
+        "{msg}"
+    );
 }

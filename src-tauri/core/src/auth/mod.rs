@@ -12,7 +12,9 @@ pub struct AccessToken {
 
 impl std::fmt::Debug for AccessToken {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AccessToken").field("value", &"[redacted]").finish()
+        f.debug_struct("AccessToken")
+            .field("value", &"[redacted]")
+            .finish()
     }
 }
 
@@ -20,13 +22,17 @@ impl std::fmt::Debug for AccessToken {
 #[derive(Debug, Clone, thiserror::Error, PartialEq)]
 pub enum AuthError {
     /// The server rejected the client id/secret (`invalid_client`): fix the credentials.
-    #[error("the tenant rejected the client id or secret (invalid_client); re-enter them in Settings")]
+    #[error(
+        "the tenant rejected the client id or secret (invalid_client); re-enter them in Settings"
+    )]
     InvalidClient,
     /// A scope is missing (403 / `invalid_scope`): fix the OAuth client in the CXone admin console.
     #[error("the OAuth client lacks a required scope ({0}); grant interactions:read assist:write knowledge:read")]
     MissingScope(String),
     /// Credentials absent from the keychain and the environment.
-    #[error("no CXone credentials: save them in Settings or set CXONE_CLIENT_ID / CXONE_CLIENT_SECRET")]
+    #[error(
+        "no CXone credentials: save them in Settings or set CXONE_CLIENT_ID / CXONE_CLIENT_SECRET"
+    )]
     NoCredentials,
     /// The token endpoint could not be reached or answered 5xx: retry later.
     #[error("token endpoint unreachable: {0}")]

@@ -69,10 +69,10 @@ impl MiniLmEmbedder {
             config_file: assets::read(&paths.config_json).map_err(asset_err)?,
             special_tokens_map_file: assets::read(&paths.special_tokens_map_json)
                 .map_err(asset_err)?,
-            tokenizer_config_file: assets::read(&paths.tokenizer_config_json)
-                .map_err(asset_err)?,
+            tokenizer_config_file: assets::read(&paths.tokenizer_config_json).map_err(asset_err)?,
         };
-        let model = UserDefinedEmbeddingModel::new(onnx, tokenizer_files).with_pooling(Pooling::Mean);
+        let model =
+            UserDefinedEmbeddingModel::new(onnx, tokenizer_files).with_pooling(Pooling::Mean);
         let init = InitOptionsUserDefined::new()
             .with_max_length(MAX_TOKENS)
             .with_intra_threads(options.intra_threads.max(1));

@@ -29,10 +29,15 @@ pub enum Delivery {
     /// Stored in the outbox, waiting for the publisher.
     Queued,
     /// A transient failure happened; another attempt is scheduled.
-    Retrying { attempt: u32, reason: String },
+    Retrying {
+        attempt: u32,
+        reason: String,
+    },
     Sent,
     /// Gave up (rejected by the server, or undeliverable): the reason says why.
-    Failed { reason: String },
+    Failed {
+        reason: String,
+    },
 }
 
 /// Timestamps (milliseconds since the Unix epoch) for latency metrics.
@@ -92,10 +97,20 @@ pub struct QueueSnapshot {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum CardAction {
-    Approve { card_id: CardId },
-    EditApprove { card_id: CardId, title: String, body: String },
-    Reject { card_id: CardId },
-    ApproveAll { interaction_id: String },
+    Approve {
+        card_id: CardId,
+    },
+    EditApprove {
+        card_id: CardId,
+        title: String,
+        body: String,
+    },
+    Reject {
+        card_id: CardId,
+    },
+    ApproveAll {
+        interaction_id: String,
+    },
 }
 
 /// Result of a KB refresh, for the tray message ("12 updated, 1 removed" / "up to date").
@@ -139,16 +154,49 @@ pub struct LatencyStats {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum PipelineEvent {
-    CardQueued { interaction_id: String, card: CardView },
-    CardDecided { interaction_id: String, card_id: CardId, decision: Decision, sent: Option<CardContent> },
-    CardDelivered { interaction_id: String, card_id: CardId, latency_ms: u64 },
-    CardRetrying { interaction_id: String, card_id: CardId, attempt: u32, reason: String },
-    CardFailed { interaction_id: String, card_id: CardId, reason: String },
-    NoSuggestion { interaction_id: String, reason: String },
-    InteractionEnded { interaction_id: String, state: String },
-    KbProgress { progress: KbProgress },
-    KbRefreshed { summary: KbRefreshSummary },
-    KbRefreshFailed { reason: String },
+    CardQueued {
+        interaction_id: String,
+        card: CardView,
+    },
+    CardDecided {
+        interaction_id: String,
+        card_id: CardId,
+        decision: Decision,
+        sent: Option<CardContent>,
+    },
+    CardDelivered {
+        interaction_id: String,
+        card_id: CardId,
+        latency_ms: u64,
+    },
+    CardRetrying {
+        interaction_id: String,
+        card_id: CardId,
+        attempt: u32,
+        reason: String,
+    },
+    CardFailed {
+        interaction_id: String,
+        card_id: CardId,
+        reason: String,
+    },
+    NoSuggestion {
+        interaction_id: String,
+        reason: String,
+    },
+    InteractionEnded {
+        interaction_id: String,
+        state: String,
+    },
+    KbProgress {
+        progress: KbProgress,
+    },
+    KbRefreshed {
+        summary: KbRefreshSummary,
+    },
+    KbRefreshFailed {
+        reason: String,
+    },
 }
 
 /// Overall status for the tray icon and tooltip.

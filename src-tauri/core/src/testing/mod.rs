@@ -2,4 +2,6 @@
 
 pub mod real_model;
 
-pub use real_model::{real_asset_paths, real_embedder, shared_real_embedder, test_asset_candidates};
+pub use real_model::{
+    real_asset_paths, real_embedder, shared_real_embedder, test_asset_candidates,
+};

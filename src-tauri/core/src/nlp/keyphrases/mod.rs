@@ -160,12 +160,15 @@ fn split_turns(text: &str) -> Vec<Turn> {
             let start = i;
             while i < chars.len()
                 && (chars[i].is_alphanumeric()
-                    || (is_joiner(chars[i]) && chars.get(i + 1).is_some_and(|n| n.is_alphanumeric())))
+                    || (is_joiner(chars[i])
+                        && chars.get(i + 1).is_some_and(|n| n.is_alphanumeric())))
             {
                 i += 1;
             }
             let raw: String = chars[start..i].iter().collect();
-            let label = (chars.get(i) == Some(&':')).then(|| speaker_label(&raw)).flatten();
+            let label = (chars.get(i) == Some(&':'))
+                .then(|| speaker_label(&raw))
+                .flatten();
             if let Some(speaker) = label {
                 i += 1;
                 turns.push(Turn {
@@ -264,11 +267,13 @@ impl Candidate {
     }
 
     fn display(&self) -> String {
-        join(
-            self.words
-                .iter()
-                .map(|w| if w.identifier { w.verbatim.as_str() } else { w.norm.as_str() }),
-        )
+        join(self.words.iter().map(|w| {
+            if w.identifier {
+                w.verbatim.as_str()
+            } else {
+                w.norm.as_str()
+            }
+        }))
     }
 }
 
@@ -301,7 +306,12 @@ fn rank(occurrences: &[Occurrence], options: &KeyPhraseOptions) -> Vec<KeyPhrase
         let exact = words.iter().any(|w| w.identifier);
         let boost = if exact { options.identifier_boost } else { 1.0 };
         let rake: f32 = words.iter().map(word_score).sum();
-        add(occ.candidate.key(), occ.candidate.display(), occ.weight * rake * boost, exact);
+        add(
+            occ.candidate.key(),
+            occ.candidate.display(),
+            occ.weight * rake * boost,
+            exact,
+        );
         if words.len() > 1 {
             for id in words.iter().filter(|w| w.identifier) {
                 let score = occ.weight * word_score(id) * options.identifier_boost;

@@ -61,7 +61,9 @@ impl SeedKeyphraseExtractor {
             .filter_map(|t| tokenizer.token_to_id(t))
             .collect::<Vec<_>>();
         if special_ids.len() != 3 {
-            return Err(corrupt(format!("missing [PAD]/[CLS]/[SEP] tokens. Fix: {FIX_HINT}")));
+            return Err(corrupt(format!(
+                "missing [PAD]/[CLS]/[SEP] tokens. Fix: {FIX_HINT}"
+            )));
         }
         Ok(Self {
             tokenizer,
