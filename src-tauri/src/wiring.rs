@@ -3,7 +3,8 @@
 
 use std::sync::Arc;
 
-use crate::backend::offline::{OfflineBackend, UnwiredSettings};
+use crate::backend::keyring_settings::KeychainSettings;
+use crate::backend::offline::OfflineBackend;
 use crate::backend::pipeline::PipelineBackend;
 use crate::backend::preview::PreviewBackend;
 use crate::backend::{Backend, SettingsBackend};
@@ -37,6 +38,6 @@ pub fn start(options: &CommonArgs, paths: &AppPaths) -> Wired {
     };
     Wired {
         backend,
-        settings: Arc::new(UnwiredSettings),
+        settings: Arc::new(KeychainSettings::system()),
     }
 }

@@ -5,9 +5,11 @@
 //! keychain and the token source (assist-core's `KeyringStore` and `OAuthTokenSource`).
 //!
 //! # Layout
+//! - [`keyring_settings`]: the settings backend over the OS keychain and the token endpoint.
 //! - [`offline`]: the backend used when no pipeline runs (every action says so).
 //! - [`preview`]: canned interactions for UI work and WebDriver tests (`--ui-preview`), no network.
 
+pub mod keyring_settings;
 pub mod offline;
 pub mod pipeline;
 pub mod preview;

@@ -1,6 +1,5 @@
-//! Backends used when nothing real is wired: the window still opens and says why nothing happens.
+//! The backend used when the pipeline could not start: the window still opens and says why nothing happens.
 
-use std::path::Path;
 use std::time::Duration;
 
 use assist_core::domain::Article;
@@ -11,7 +10,7 @@ use assist_core::pipeline::api::{
 use async_trait::async_trait;
 use tokio::sync::{broadcast, watch};
 
-use super::{Backend, BackendError, SecretInput, SettingsBackend};
+use super::{Backend, BackendError};
 
 /// A status with nothing running: `Stopped`, empty KB.
 pub fn stopped_status() -> StatusSnapshot {
@@ -77,26 +76,4 @@ impl Backend for OfflineBackend {
         None
     }
     async fn shutdown(&self, _timeout: Duration) {}
-}
-
-/// Settings backend used until the keychain and token source are wired: saving says so.
-pub struct UnwiredSettings;
-
-#[async_trait]
-impl SettingsBackend for UnwiredSettings {
-    fn save_credentials(&self, _id: &str, _secret: &SecretInput) -> Result<(), BackendError> {
-        Err(BackendError::new(
-            "not_wired",
-            "the keychain is not wired into this build",
-        ))
-    }
-    fn credentials_saved(&self) -> Result<bool, BackendError> {
-        Ok(false)
-    }
-    async fn test_connection(&self, _config_file: &Path) -> Result<(), BackendError> {
-        Err(BackendError::new(
-            "not_wired",
-            "the token source is not wired into this build",
-        ))
-    }
 }
