@@ -10,7 +10,7 @@ want_tests=0
 
 APP_PKGS=(build-essential pkg-config curl libssl-dev libwebkit2gtk-4.1-dev librsvg2-dev
           libayatana-appindicator3-dev libayatana-appindicator3-1 python3 python3-pip gnome-keyring dbus-x11)
-TEST_PKGS=(xvfb xauth webkit2gtk-driver dbus-daemon dbus-bin libglib2.0-bin keyutils libsecret-tools imagemagick)
+TEST_PKGS=(xvfb xauth webkit2gtk-driver dbus-daemon dbus-bin libglib2.0-bin keyutils libsecret-tools imagemagick dunst)
 
 pkgs=("${APP_PKGS[@]}")
 (( want_tests )) && pkgs+=("${TEST_PKGS[@]}")
