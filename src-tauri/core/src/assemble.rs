@@ -31,10 +31,6 @@ pub enum StartError {
 
 /// Pipeline settings from the config's `[ranking]` and `[pipeline]` sections.
 pub fn settings_from_config(config: &Config) -> PipelineSettings {
-    let auto_approve = match config.pipeline.auto_approve {
-        crate::config::AutoApprove::None => crate::queue::AutoApprove::Off,
-        crate::config::AutoApprove::ScoreAtLeast(x) => crate::queue::AutoApprove::ScoreAtLeast(x),
-    };
     PipelineSettings {
         debounce: config.pipeline.debounce,
         window_turns: config.pipeline.window_turns,
@@ -42,7 +38,7 @@ pub fn settings_from_config(config: &Config) -> PipelineSettings {
         min_score: config.pipeline.min_score,
         dense_weight: config.ranking.dense_weight,
         bm25_weight: config.ranking.bm25_weight,
-        auto_approve,
+        auto_approve: config.pipeline.auto_approve,
         kb_poll_interval: config.kb_poll_interval,
         ..PipelineSettings::default()
     }

@@ -136,13 +136,8 @@ pub enum ClientAuth {
     Basic,
 }
 
-/// Whether cards skip the supervisor.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum AutoApprove {
-    None,
-    /// Cards scoring at least this are approved without a click.
-    ScoreAtLeast(f32),
-}
+/// Whether cards skip the supervisor (the queue's own policy type).
+pub use crate::queue::AutoApprove;
 
 /// Hybrid ranking settings.
 #[derive(Debug, Clone, PartialEq)]
@@ -482,7 +477,7 @@ fn parse_client_auth(value: Option<&str>) -> Result<ClientAuth, ConfigError> {
 fn parse_auto_approve(value: &str) -> Result<AutoApprove, ConfigError> {
     let compact: String = value.chars().filter(|c| !c.is_whitespace()).collect();
     if compact == "none" {
-        return Ok(AutoApprove::None);
+        return Ok(AutoApprove::Off);
     }
     let threshold = compact
         .strip_prefix("score>=")

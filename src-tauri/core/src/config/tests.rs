@@ -32,7 +32,7 @@ fn defaults_derive_from_tenant() {
     );
     assert_eq!(config.pipeline.min_score, 0.35);
     assert_eq!(config.pipeline.debounce, Duration::from_millis(300));
-    assert_eq!(config.pipeline.auto_approve, AutoApprove::None);
+    assert_eq!(config.pipeline.auto_approve, AutoApprove::Off);
     assert_eq!(config.ping_interval, Duration::from_secs(20));
     assert_eq!(config.auth_flow, AuthFlow::ClientCredentials);
 }

@@ -57,48 +57,6 @@ pub trait KnowledgeSource: Send + Sync {
     fn mark_applied(&mut self);
 }
 
-/// Upserts and deletions that turn the stored KB into a listing.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct KbDiff {
-    pub upserts: Vec<Article>,
-    pub deletions: Vec<ArticleId>,
-}
-
-/// Compares a complete listing with the stored articles' fingerprints ([`article_fingerprint`]).
-pub fn diff_listing(listing: Vec<Article>, stored: &HashMap<ArticleId, u64>) -> KbDiff {
-    let listed: std::collections::HashSet<&str> = listing.iter().map(|a| a.id.as_str()).collect();
-    let mut deletions: Vec<ArticleId> = stored
-        .keys()
-        .filter(|id| !listed.contains(id.as_str()))
-        .cloned()
-        .collect();
-    deletions.sort();
-    let upserts = listing
-        .into_iter()
-        .filter(|a| stored.get(&a.id) != Some(&article_fingerprint(a)))
-        .collect();
-    KbDiff { upserts, deletions }
-}
-
-/// A fingerprint of an article's content that is stable across builds (FNV-1a 64 over its fields).
-pub fn article_fingerprint(article: &Article) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    let fields = [
-        &article.id,
-        &article.title,
-        &article.content,
-        article.url.as_deref().unwrap_or(""),
-        article.updated_at.as_deref().unwrap_or(""),
-    ];
-    for field in fields.iter() {
-        for byte in field.as_bytes().iter().chain(std::iter::once(&0xff)) {
-            hash ^= u64::from(*byte);
-            hash = hash.wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-    hash
-}
-
 #[derive(Deserialize)]
 struct Page {
     #[serde(default)]
@@ -351,11 +309,11 @@ mod tests {
         let stored: HashMap<ArticleId, u64> = [
             (
                 "same".to_string(),
-                article_fingerprint(&article("same", "x")),
+                crate::kb::store::content_hash(&article("same", "x")),
             ),
             (
                 "changed".to_string(),
-                article_fingerprint(&article("changed", "old")),
+                crate::kb::store::content_hash(&article("changed", "old")),
             ),
             ("gone".to_string(), 1),
         ]
@@ -365,7 +323,7 @@ mod tests {
             article("changed", "new"),
             article("new", "n"),
         ];
-        let diff = diff_listing(listing, &stored);
+        let diff = crate::kb::store::diff_against(listing, &stored);
         let upserted: Vec<&str> = diff.upserts.iter().map(|a| a.id.as_str()).collect();
         assert_eq!(upserted, ["changed", "new"]);
         assert_eq!(diff.deletions, ["gone"]);

@@ -102,6 +102,22 @@ pub struct AppliedChanges {
     pub unchanged: usize,
 }
 
+/// Upserts (new, or [`content_hash`] changed) and deletions (stored ids absent) that turn `stored` into a complete `listing`.
+pub fn diff_against(listing: Vec<Article>, stored: &HashMap<ArticleId, u64>) -> ChangeSet {
+    let listed: HashSet<&str> = listing.iter().map(|a| a.id.as_str()).collect();
+    let mut deletions: Vec<ArticleId> = stored
+        .keys()
+        .filter(|id| !listed.contains(id.as_str()))
+        .cloned()
+        .collect();
+    deletions.sort();
+    let upserts = listing
+        .into_iter()
+        .filter(|a| stored.get(&a.id) != Some(&content_hash(a)))
+        .collect();
+    ChangeSet { upserts, deletions }
+}
+
 /// Hash of the text that is embedded and indexed (FNV-1a 64, stable across builds and platforms).
 pub fn content_hash(article: &Article) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
@@ -243,19 +259,7 @@ impl KbStore {
 
     /// Compares a complete listing from the KB source with the store: new or changed articles, and stored ids absent.
     pub fn diff_full_listing(&self, listing: Vec<Article>) -> Result<ChangeSet, StoreError> {
-        let hashes = self.stored_hashes()?;
-        let listed: HashSet<&str> = listing.iter().map(|a| a.id.as_str()).collect();
-        let mut deletions: Vec<ArticleId> = hashes
-            .keys()
-            .filter(|id| !listed.contains(id.as_str()))
-            .cloned()
-            .collect();
-        deletions.sort();
-        let upserts = listing
-            .into_iter()
-            .filter(|a| hashes.get(&a.id) != Some(&content_hash(a)))
-            .collect();
-        Ok(ChangeSet { upserts, deletions })
+        Ok(diff_against(listing, &self.stored_hashes()?))
     }
 
     /// Every article with its vector, sorted by id. Refuses stale vectors.

@@ -2,10 +2,8 @@
 
 use std::collections::HashMap;
 
-use assist_core::kb::client::{
-    article_fingerprint, diff_listing, HttpKnowledgeSource, KbChanges, KbClientError,
-    KnowledgeSource,
-};
+use assist_core::kb::client::{HttpKnowledgeSource, KbChanges, KbClientError, KnowledgeSource};
+use assist_core::kb::store::{content_hash, diff_against};
 use cxone_sim::{FaultPatch, SimArticle, SimConfig};
 
 use crate::common::*;
@@ -95,13 +93,13 @@ async fn changes_become_upserts_and_deletions() {
     .unwrap();
     let stored: HashMap<String, u64> = full(source.fetch_changes().await.unwrap())
         .iter()
-        .map(|a| (a.id.clone(), article_fingerprint(a)))
+        .map(|a| (a.id.clone(), content_hash(a)))
         .collect();
     source.mark_applied();
     sim.upsert_article(article("KB-2", "changed"));
     sim.upsert_article(article("KB-6", "new"));
     sim.delete_article("KB-4");
-    let diff = diff_listing(full(source.fetch_changes().await.unwrap()), &stored);
+    let diff = diff_against(full(source.fetch_changes().await.unwrap()), &stored);
     let upserts: Vec<&str> = diff.upserts.iter().map(|a| a.id.as_str()).collect();
     assert_eq!(upserts, ["KB-2", "KB-6"]);
     assert_eq!(diff.deletions, ["KB-4"]);
