@@ -1,7 +1,7 @@
 //! The knowledge client: [`KnowledgeSource`] and its HTTP adapter [`HttpKnowledgeSource`].
 //!
 //! Contract: [`KnowledgeSource::fetch_changes`] returns either `NotModified` or the **complete** current listing
-//! (every page followed); the KB store diffs it against what it holds ([`diff_listing`]) into upserts and deletions, so
+//! (every page followed); the KB store diffs it against what it holds ([`crate::kb::store::diff_against`]) into upserts and deletions, so
 //! nothing is rebuilt from scratch. The HTTP adapter sends `If-Modified-Since` with the last *applied* `Last-Modified`:
 //! 304 = no change, 206 = one page of more (never "changed" by itself — the seed's mistake), 200 = last page.
 //! The new `Last-Modified` only becomes the condition after the caller reports the listing applied
