@@ -102,6 +102,23 @@ pub struct AppliedChanges {
     pub unchanged: usize,
 }
 
+/// Opens sled, waiting briefly while a just-dropped handle to the same directory still holds the file lock
+/// (sled releases it from its flusher thread shortly after the last `Db` is dropped).
+fn open_db(path: &Path) -> Result<sled::Db, sled::Error> {
+    let mut attempts = 0;
+    loop {
+        match sled::open(path) {
+            Err(sled::Error::Io(e))
+                if e.to_string().contains("could not acquire lock") && attempts < 40 =>
+            {
+                attempts += 1;
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            other => return other,
+        }
+    }
+}
+
 /// Upserts (new, or [`content_hash`] changed) and deletions (stored ids absent) that turn `stored` into a complete `listing`.
 pub fn diff_against(listing: Vec<Article>, stored: &HashMap<ArticleId, u64>) -> ChangeSet {
     let listed: HashSet<&str> = listing.iter().map(|a| a.id.as_str()).collect();
@@ -150,7 +167,7 @@ pub struct KbStore {
 impl KbStore {
     /// Opens (or creates) the store at `path` for vectors of `model`/`dim`. A fresh store records the stamp at once.
     pub fn open(path: &Path, model: &str, dim: usize) -> Result<Self, StoreError> {
-        let db = sled::open(path)?;
+        let db = open_db(path)?;
         let store = Self {
             articles: db.open_tree("articles")?,
             vectors: db.open_tree("vectors")?,
