@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::audit_cmd::AuditArgs;
 use crate::eval_cmd::EvalArgs;
 use crate::headless::HeadlessArgs;
 
@@ -43,6 +44,8 @@ pub enum Command {
     Headless(HeadlessArgs),
     /// Evaluate retrieval quality offline.
     Eval(EvalArgs),
+    /// Export the decision audit log or print the per-article acceptance report.
+    Audit(AuditArgs),
 }
 
 /// Runs the mode the command line asks for.
@@ -51,6 +54,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         None => crate::run(cli.common),
         Some(Command::Headless(args)) => crate::headless::run(&cli.common, args),
         Some(Command::Eval(args)) => crate::eval_cmd::run(&cli.common, args),
+        Some(Command::Audit(args)) => crate::audit_cmd::run(&cli.common, args),
     }
 }
 

@@ -11,6 +11,7 @@
 //! - [`tray`], [`windows`], [`notify`]: tray icon and menu, windows, desktop notifications.
 //! - [`state`], [`error`], [`logging`].
 
+pub mod audit_cmd;
 pub mod backend;
 pub mod cli;
 pub mod commands;
