@@ -53,7 +53,10 @@ async fn kill_9_with_undelivered_approvals_then_restart_delivers_each_exactly_on
 
     let data_dir = dir.path().join("data");
     let busy = audit(&data_dir, &["report"]);
-    assert!(!busy.status.success(), "the running pipeline holds the database");
+    assert!(
+        !busy.status.success(),
+        "the running pipeline holds the database"
+    );
     assert!(
         String::from_utf8_lossy(&busy.stderr).contains("quit it"),
         "the error says what to do: {}",
@@ -77,7 +80,11 @@ fn audit(data_dir: &std::path::Path, args: &[&str]) -> std::process::Output {
 /// The export and the report agree with what headless printed.
 fn audit_matches(data_dir: &std::path::Path, approved: &BTreeSet<String>) {
     let export = audit(data_dir, &["export", "--format", "jsonl"]);
-    assert!(export.status.success(), "{}", String::from_utf8_lossy(&export.stderr));
+    assert!(
+        export.status.success(),
+        "{}",
+        String::from_utf8_lossy(&export.stderr)
+    );
     let records: Vec<serde_json::Value> = String::from_utf8_lossy(&export.stdout)
         .lines()
         .map(|l| serde_json::from_str(l).expect("one JSON record per line"))
@@ -99,8 +106,7 @@ fn audit_matches(data_dir: &std::path::Path, approved: &BTreeSet<String>) {
         .len();
     assert_eq!(csv_rows, records.len(), "one CSV row per record");
     let report = audit(data_dir, &["report", "--json"]);
-    let rows: Vec<serde_json::Value> =
-        serde_json::from_slice(&report.stdout).expect("report JSON");
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&report.stdout).expect("report JSON");
     let approved_in_report: u64 = rows.iter().filter_map(|r| r["approved"].as_u64()).sum();
     println!(
         "audit: {} records, {} articles in the report, {approved_in_report} approved",

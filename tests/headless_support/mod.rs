@@ -45,12 +45,22 @@ pub struct Headless {
     pub events: mpsc::Receiver<serde_json::Value>,
     /// Every line received so far (filled by [`Headless::drain`]).
     pub seen: Vec<serde_json::Value>,
+    /// Where the process's stderr (its log) goes; printed if the test fails.
+    pub stderr_log: PathBuf,
 }
 
 impl Drop for Headless {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if std::thread::panicking() {
+            let log = std::fs::read_to_string(&self.stderr_log).unwrap_or_default();
+            let tail: Vec<&str> = log.lines().rev().take(40).collect();
+            eprintln!(
+                "--- headless stderr (last 40 lines, newest first) ---\n{}",
+                tail.join("\n")
+            );
+        }
     }
 }
 
@@ -67,6 +77,12 @@ pub fn spawn_headless(config: &Path) -> Headless {
 /// Like [`spawn_headless`], with a prepared command (e.g. a shell wrapper setting limits).
 pub fn spawn_headless_with(mut command: Command, config: &Path) -> Headless {
     let defaults = SimConfig::default();
+    let stderr_log = config.with_file_name("headless-stderr.log");
+    let stderr = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&stderr_log)
+        .expect("stderr log");
     let mut child = command
         .args(["headless", "--approve", "all", "--config"])
         .arg(config)
@@ -74,7 +90,7 @@ pub fn spawn_headless_with(mut command: Command, config: &Path) -> Headless {
         .env("CXONE_CLIENT_SECRET", &defaults.client_secret)
         .env("SUPERVISOR_ASSIST_PIPELINE_DEBOUNCE_MS", "50")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(stderr)
         .spawn()
         .expect("headless starts");
     let stdout = child.stdout.take().expect("stdout");
@@ -90,6 +106,7 @@ pub fn spawn_headless_with(mut command: Command, config: &Path) -> Headless {
         child,
         events: rx,
         seen: Vec::new(),
+        stderr_log,
     }
 }
 
