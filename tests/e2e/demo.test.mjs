@@ -3,7 +3,7 @@
 // a rejected card is never sent; a card arriving while the window is hidden raises a desktop notification.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { displayScreenshot, freePort, launch, screenshot, sleep, waitFor } from "./helpers.mjs";
 
 const CARD_TIMEOUT_MS = 180000; // first start embeds the demo KB on 2 shared cores
@@ -13,6 +13,8 @@ describe("demo mode against the simulator", () => {
   let browser;
   let sim;
   let notifier;
+  let monitor;
+  let notifyCalls = "";
   const simCards = async () => (await (await fetch(`${sim}/_sim/cards`)).json());
   const pendingIds = () =>
     browser.execute(() => [...document.querySelectorAll(".card.decision-pending")].map((n) => n.dataset.cardId));
@@ -22,11 +24,16 @@ describe("demo mode against the simulator", () => {
     sim = `http://127.0.0.1:${port}`;
     app = await launch(["--demo", "--demo-sim-port", String(port)]);
     browser = app.browser;
-    if (spawnSync("which", ["dunst"]).status === 0) notifier = spawn("dunst", [], { stdio: "ignore", env: app.env });
+    // dunst (installed by scripts/install-deps.sh) draws notifications on the Xvfb display; dbus-monitor records
+    // every Notify call on the session bus, so the test checks what was sent, not only a picture.
+    notifier = spawn("dunst", [], { stdio: "ignore", env: app.env });
+    monitor = spawn("dbus-monitor", ["--session", "type='method_call',interface='org.freedesktop.Notifications',member='Notify'"], { env: app.env });
+    monitor.stdout.on("data", (chunk) => (notifyCalls += chunk.toString()));
     await waitFor(async () => (await pendingIds()).length >= 1, "a card appeared in demo mode", CARD_TIMEOUT_MS);
   });
   after(async () => {
     if (notifier) notifier.kill();
+    if (monitor) monitor.kill();
     if (app) await app.stop();
   });
 
@@ -74,7 +81,14 @@ describe("demo mode against the simulator", () => {
     await sleep(1000);
     // The window keeps receiving events while hidden; wait for the pending count to grow.
     await waitFor(async () => (await pendingIds()).length > before, "a new card while hidden", CARD_TIMEOUT_MS);
-    await sleep(1500);
+    const shown = await waitFor(
+      async () => (/member=Notify/.test(notifyCalls) && /new suggestion/i.test(notifyCalls) ? notifyCalls : null),
+      "a Notify call on the session bus",
+      20000,
+    );
+    console.log(`Notify calls seen:\n${shown.slice(0, 1500)}`);
+    assert.match(shown, /Supervisor Assist|supervisor-assist|com\.supervisorassist/i, "the app is the sender");
+    await sleep(1000);
     await displayScreenshot("notification");
   });
 });
