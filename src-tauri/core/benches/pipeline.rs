@@ -50,8 +50,12 @@ impl EventSource for ChannelSource {
             tokio::select! {
                 _ = cancel.cancelled() => break,
                 event = rx.recv() => match event {
-                    Some(event) if tx.send(event).await.is_ok() => {}
-                    _ => break,
+                    Some(event) => {
+                        if tx.send(event).await.is_err() {
+                            break;
+                        }
+                    }
+                    None => break,
                 },
             }
         }
@@ -149,7 +153,9 @@ async fn through_the_pipeline(snapshot: KbSnapshot, embedder: Arc<dyn Embedder>)
     let deps = PipelineDeps {
         events: Box::new(ChannelSource(events_rx)),
         embedder: embedder.clone(),
-        kb_store: Arc::new(KbStore::open(&dir.path().join("kb"), "all-MiniLM-L6-v2", 384).expect("kb")),
+        kb_store: Arc::new(
+            KbStore::open(&dir.path().join("kb"), "all-MiniLM-L6-v2", 384).expect("kb"),
+        ),
         kb: Arc::new(KbHandle::new(snapshot)),
         knowledge: Box::new(Unchanged),
         sink: Arc::new(Accept),
@@ -194,13 +200,18 @@ async fn through_the_pipeline(snapshot: KbSnapshot, embedder: Arc<dyn Embedder>)
     let mut queued = handle.subscribe();
     let started = Instant::now();
     for (i, t) in transcripts(BURST_EVENTS, 31).iter().enumerate() {
-        events_tx.send(event(format!("burst-{i}"), t)).await.expect("send");
+        events_tx
+            .send(event(format!("burst-{i}"), t))
+            .await
+            .expect("send");
     }
     let mut answered = std::collections::HashSet::new();
     while answered.len() < BURST_EVENTS {
         match queued.recv().await {
-            Ok(PipelineEvent::CardQueued { interaction_id, .. } | PipelineEvent::NoSuggestion { interaction_id, .. })
-                if interaction_id.starts_with("burst-") => {
+            Ok(
+                PipelineEvent::CardQueued { interaction_id, .. }
+                | PipelineEvent::NoSuggestion { interaction_id, .. },
+            ) if interaction_id.starts_with("burst-") => {
                 answered.insert(interaction_id);
             }
             Ok(_) => {}
@@ -219,7 +230,8 @@ async fn through_the_pipeline(snapshot: KbSnapshot, embedder: Arc<dyn Embedder>)
 
 fn main() {
     let (entries, _) = synthetic::synthetic(ARTICLES, 42);
-    let snapshot = KbSnapshot::build(entries, synthetic::DIM, HnswParams::default()).expect("snapshot");
+    let snapshot =
+        KbSnapshot::build(entries, synthetic::DIM, HnswParams::default()).expect("snapshot");
     let embedder: Arc<dyn Embedder> = Arc::new(real_embedder::load_real());
     transcript_to_top3(&snapshot, embedder.as_ref());
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -11,6 +11,7 @@ use crate::auth::TokenSource;
 use crate::config::Config;
 use crate::events::ws::{WsEventSource, WsSettings};
 use crate::kb::client::HttpKnowledgeSource;
+use crate::kb::handle::DEFAULT_COMPACTION_THRESHOLD;
 use crate::kb::{HnswParams, KbHandle, KbSnapshot, KbStore, StoreState};
 use crate::nlp::Embedder;
 use crate::pipeline::{self, PipelineDeps, PipelineHandle, PipelineSettings};
@@ -90,12 +91,26 @@ pub async fn open_kb(
             task_store.rebuild(task_embedder.as_ref(), &mut |_, _| {}).map_err(|e| StartError::Kb(e.to_string()))?;
         }
         let entries = task_store.load_all().map_err(|e| StartError::Kb(e.to_string()))?;
-        KbSnapshot::build(entries, task_embedder.dim(), HnswParams::default()).map_err(|e| StartError::Kb(e.to_string()))
+        // Serve at once by exact scan; the HNSW graph is built in the background (warm start ≠ graph build).
+        KbSnapshot::build_without_graph(entries, task_embedder.dim(), HnswParams::default()).map_err(|e| StartError::Kb(e.to_string()))
     })
     .await
     .map_err(|e| StartError::Kb(e.to_string()))??;
-    tracing::info!(articles = snapshot.len(), "KB snapshot ready");
-    Ok((store, Arc::new(KbHandle::new(snapshot))))
+    tracing::info!(
+        articles = snapshot.len(),
+        "KB snapshot ready (exact search until the graph is built)"
+    );
+    let graph_needed = snapshot.pending_compaction() > DEFAULT_COMPACTION_THRESHOLD;
+    let kb = Arc::new(KbHandle::new(snapshot));
+    if graph_needed {
+        let background = kb.clone();
+        tokio::spawn(async move {
+            if let Err(error) = background.compact().await {
+                tracing::warn!(%error, "building the HNSW graph failed; exact search continues");
+            }
+        });
+    }
+    Ok((store, kb))
 }
 
 /// Starts every stage against the endpoints in `config`, with credentials from `secrets`.

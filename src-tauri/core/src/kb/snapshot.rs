@@ -118,13 +118,32 @@ impl KbSnapshot {
                 expected: dim,
             });
         }
-        Ok(Self::build_checked(entries, dim, params))
+        Ok(Self::build_checked(entries, dim, params, true))
+    }
+
+    /// Like [`KbSnapshot::build`] without the HNSW graph: every vector is in the exact-scan delta, so the
+    /// snapshot is ready in the time it takes to build BM25 (a warm start serves queries at once; the
+    /// graph comes later from [`KbSnapshot::compacted`], e.g. via `KbHandle::compact`).
+    pub fn build_without_graph(
+        entries: Vec<(Article, Vec<f32>)>,
+        dim: usize,
+        params: HnswParams,
+    ) -> Result<Self, SnapshotError> {
+        if let Some((a, v)) = entries.iter().find(|(_, v)| v.len() != dim) {
+            return Err(SnapshotError::WrongDimension {
+                id: a.id.clone(),
+                actual: v.len(),
+                expected: dim,
+            });
+        }
+        Ok(Self::build_checked(entries, dim, params, false))
     }
 
     fn build_checked(
         mut entries: Vec<(Article, Vec<f32>)>,
         dim: usize,
         params: HnswParams,
+        with_graph: bool,
     ) -> Self {
         entries.sort_by(|a, b| a.0.id.cmp(&b.0.id));
         entries.dedup_by(|later, earlier| later.0.id == earlier.0.id);
@@ -135,7 +154,7 @@ impl KbSnapshot {
             .map(|(i, s)| (i as u32, indexed_text(&s.article)))
             .collect();
         let (hnsw, bm25) = std::thread::scope(|scope| {
-            let graph = scope.spawn(|| build_graph(&slots, params));
+            let graph = scope.spawn(|| with_graph.then(|| build_graph(&slots, params)).flatten());
             let bm25 = Bm25Index::build(&docs);
             (graph.join(), bm25)
         });
@@ -157,7 +176,7 @@ impl KbSnapshot {
         tracing::debug!(articles = slots.len(), "KB snapshot built");
         Self {
             alive: vec![true; slots.len()],
-            indexed: slots.len(),
+            indexed: if with_graph { slots.len() } else { 0 },
             slots,
             id_to_slot,
             hnsw,
@@ -171,7 +190,7 @@ impl KbSnapshot {
 
     /// An empty snapshot (no KB yet).
     pub fn empty(dim: usize) -> Self {
-        Self::build_checked(Vec::new(), dim, HnswParams::default())
+        Self::build_checked(Vec::new(), dim, HnswParams::default(), true)
     }
 
     /// The next snapshot with `upserted` articles (and their stored vectors) and `deleted` ids applied; the HNSW graph is
@@ -214,7 +233,7 @@ impl KbSnapshot {
             .live_slots()
             .map(|s| ((*s.article).clone(), s.vector.to_vec()))
             .collect();
-        Self::build_checked(entries, self.dim, self.params)
+        Self::build_checked(entries, self.dim, self.params, true)
     }
 
     /// Number of live articles.
