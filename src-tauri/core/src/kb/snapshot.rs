@@ -147,18 +147,21 @@ impl KbSnapshot {
     ) -> Self {
         entries.sort_by(|a, b| a.0.id.cmp(&b.0.id));
         entries.dedup_by(|later, earlier| later.0.id == earlier.0.id);
-        let slots: Vec<Slot> = entries.into_iter().map(|(a, v)| new_slot(a, v)).collect();
-        let docs: Vec<(u32, String)> = slots
+        let docs: Vec<(u32, String)> = entries
             .iter()
             .enumerate()
-            .map(|(i, s)| (i as u32, indexed_text(&s.article)))
+            .map(|(i, (article, _))| (i as u32, indexed_text(article)))
             .collect();
-        let (hnsw, bm25) = std::thread::scope(|scope| {
-            let graph = scope.spawn(|| with_graph.then(|| build_graph(&slots, params)).flatten());
-            let bm25 = Bm25Index::build(&docs);
-            (graph.join(), bm25)
+        // BM25 on one core while the other makes the slots (identifier extraction) and then the graph.
+        let (slots, hnsw, bm25) = std::thread::scope(|scope| {
+            let bm25 = scope.spawn(|| Bm25Index::build(&docs));
+            let slots: Vec<Slot> = entries.into_iter().map(|(a, v)| new_slot(a, v)).collect();
+            let hnsw = with_graph.then(|| build_graph(&slots, params)).flatten();
+            let bm25 = bm25
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (slots, hnsw, bm25)
         });
-        let hnsw = hnsw.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         let id_to_slot = slots
             .iter()
             .enumerate()
