@@ -1,7 +1,8 @@
 //! The whole pipeline at 10k articles with the real model: transcript → top-3 (key phrases + embedding +
 //! hybrid retrieval), event → card-queued through the running stages (paced below capacity, measured from
 //! the moment the event enters the pipeline to the `card_queued` broadcast), and sustained events/s (a
-//! burst of distinct calls, no coalescing possible). Prints `[figure]` lines; not a criterion harness.
+//! burst of distinct calls, no coalescing possible), and a call-center load (200 calls updating every second)
+//! where coalescing applies. Prints `[figure]` lines; not a criterion harness.
 //!
 //! Run: `cargo bench -p assist-core --bench pipeline`. The KB is synthetic (see `support/synthetic.rs`):
 //! article vectors are drawn around random centroids, so only timings are meaningful, not relevance.
@@ -225,7 +226,58 @@ async fn through_the_pipeline(snapshot: KbSnapshot, embedder: Arc<dyn Embedder>)
         BURST_EVENTS as f64 / secs,
         handle.counters()
     );
+    call_center_load(&handle, &events_tx).await;
     handle.shutdown(Duration::from_secs(5)).await;
+}
+
+/// 200 concurrent calls, each sending its growing transcript every second for 10 s (200 events/s): how
+/// many events the pipeline takes in per second, how many retrievals that costs after coalescing, and
+/// how long after the last event it has caught up.
+async fn call_center_load(
+    handle: &assist_core::pipeline::PipelineHandle,
+    events_tx: &mpsc::Sender<InteractionEvent>,
+) {
+    const CALLS: usize = 200;
+    const ROUNDS: usize = 10;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let before = handle.counters();
+    let turns = transcripts(CALLS * ROUNDS, 41);
+    let started = Instant::now();
+    for round in 0..ROUNDS {
+        let tick = Instant::now();
+        for call in 0..CALLS {
+            let transcript: Vec<&str> = (0..=round)
+                .map(|r| turns[r * CALLS + call].as_str())
+                .collect();
+            events_tx
+                .send(event(format!("load-{call}"), &transcript.join("\n")))
+                .await
+                .expect("send");
+        }
+        tokio::time::sleep(Duration::from_secs(1).saturating_sub(tick.elapsed())).await;
+    }
+    let sent_for = started.elapsed();
+    let mut last = handle.counters().retrievals;
+    loop {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let now = handle.counters().retrievals;
+        if now == last {
+            break;
+        }
+        last = now;
+    }
+    let caught_up = started.elapsed().saturating_sub(sent_for);
+    let after = handle.counters();
+    let events = after.events_received - before.events_received;
+    println!(
+        "[figure] call-center load: {CALLS} calls × {ROUNDS} updates = {events} events in {:.1} s = {:.0} events/s taken in; \
+         {} retrievals ({} updates coalesced); caught up {:.1} s after the last event",
+        sent_for.as_secs_f64(),
+        events as f64 / sent_for.as_secs_f64(),
+        after.retrievals - before.retrievals,
+        after.updates_coalesced - before.updates_coalesced,
+        caught_up.as_secs_f64()
+    );
 }
 
 fn main() {
