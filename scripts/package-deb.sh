@@ -45,7 +45,10 @@ rm -f "$TARGET"/release/bundle/deb/*.deb
 node_modules/.bin/tauri build --bundles deb --ci
 
 step "result"
-deb=$(ls "$TARGET"/release/bundle/deb/*.deb | head -n1)
+built=$(ls "$TARGET"/release/bundle/deb/*.deb | head -n1)
+# Tauri names the file after productName ("Supervisor Assist_…"); use the Debian name (package_version_arch.deb).
+deb="$TARGET/release/bundle/deb/$(dpkg-deb -f "$built" Package)_$(dpkg-deb -f "$built" Version)_$(dpkg-deb -f "$built" Architecture).deb"
+[[ $built == "$deb" ]] || mv "$built" "$deb"
 echo "deb:  $deb"
 echo "size: $(du -h "$deb" | cut -f1) ($(stat -c %s "$deb") bytes; installed $(dpkg-deb -f "$deb" Installed-Size) KiB)"
 dpkg-deb -I "$deb"
