@@ -12,7 +12,7 @@ use assist_core::nlp::{Embedder, MiniLmEmbedder, MiniLmOptions};
 /// The sentence embedded by the check.
 const PROBE_SENTENCE: &str = "My card was declined at checkout, can you help me?";
 
-/// Loads the assets, embeds [`PROBE_SENTENCE`] and prints the result line on stdout.
+/// Loads the assets, embeds a fixed probe sentence and prints the result line on stdout.
 pub fn run() -> anyhow::Result<()> {
     crate::logging::init(None);
     let line = check()?;
