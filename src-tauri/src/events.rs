@@ -133,10 +133,7 @@ fn notify_if_hidden<R: Runtime>(app: &AppHandle<R>, events: &[PipelineEvent]) {
         .iter()
         .filter(|e| matches!(e, PipelineEvent::CardQueued { .. }))
         .count();
-    for _ in 1..queued {
-        let _ = state.notifications.on_card();
-    }
-    match state.notifications.on_card() {
+    match state.notifications.on_cards(queued) {
         Some(count) => {
             tracing::info!(count, "desktop notification for new cards");
             crate::notify::show(app, count, &title);

@@ -16,9 +16,12 @@ pub struct RateLimiter {
 }
 
 impl RateLimiter {
-    /// Records one new card at `now`; returns `Some(count)` when a notification for `count` cards should show.
-    pub fn on_card(&mut self, now: Instant) -> Option<usize> {
-        self.waiting += 1;
+    /// Records `new` cards at `now`; returns `Some(count)` when a notification for `count` cards should show.
+    pub fn on_cards(&mut self, new: usize, now: Instant) -> Option<usize> {
+        self.waiting += new;
+        if self.waiting == 0 {
+            return None;
+        }
         let due = self
             .last_shown
             .is_none_or(|last| now.duration_since(last) >= MIN_INTERVAL);
@@ -35,9 +38,9 @@ impl RateLimiter {
 pub struct NotificationGate(Mutex<RateLimiter>);
 
 impl NotificationGate {
-    /// See [`RateLimiter::on_card`]; a poisoned lock suppresses the notification.
-    pub fn on_card(&self) -> Option<usize> {
-        self.0.lock().ok()?.on_card(Instant::now())
+    /// See [`RateLimiter::on_cards`]; a poisoned lock suppresses the notification.
+    pub fn on_cards(&self, new: usize) -> Option<usize> {
+        self.0.lock().ok()?.on_cards(new, Instant::now())
     }
 }
 
@@ -75,12 +78,24 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_burst_makes_one_notification_and_the_rest_are_counted_later() {
         let mut limiter = RateLimiter::default();
-        assert_eq!(limiter.on_card(Instant::now()), Some(1));
-        assert_eq!(limiter.on_card(Instant::now()), None);
+        assert_eq!(limiter.on_cards(1, Instant::now()), Some(1));
+        assert_eq!(limiter.on_cards(1, Instant::now()), None);
         tokio::time::advance(Duration::from_secs(5)).await;
-        assert_eq!(limiter.on_card(Instant::now()), None);
+        assert_eq!(limiter.on_cards(1, Instant::now()), None);
         tokio::time::advance(MIN_INTERVAL).await;
-        assert_eq!(limiter.on_card(Instant::now()), Some(3));
+        assert_eq!(limiter.on_cards(1, Instant::now()), Some(3));
+    }
+
+    /// Regression: the first batch of several cards used to be counted card by card, and the notification that
+    /// the first card earned was discarded, so a demo's opening burst showed nothing.
+    #[tokio::test(start_paused = true)]
+    async fn a_first_batch_of_several_cards_notifies_once_for_all_of_them() {
+        let mut limiter = RateLimiter::default();
+        assert_eq!(limiter.on_cards(4, Instant::now()), Some(4));
+        assert_eq!(limiter.on_cards(2, Instant::now()), None);
+        assert_eq!(limiter.on_cards(0, Instant::now()), None);
+        tokio::time::advance(MIN_INTERVAL).await;
+        assert_eq!(limiter.on_cards(1, Instant::now()), Some(3));
     }
 
     #[test]
