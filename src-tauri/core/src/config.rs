@@ -440,7 +440,26 @@ fn parse_url(field: &str, text: &str, schemes: &[&str]) -> Result<Url, ConfigErr
     if url.host_str().is_none() {
         return Err(ConfigError::invalid(field, format!("`{text}` has no host")));
     }
+    if matches!(url.scheme(), "http" | "ws") && !is_loopback(&url) {
+        return Err(ConfigError::invalid(
+            field,
+            format!(
+                "`{text}` would send the client secret and tokens unencrypted: use https/wss \
+                 (plain http/ws is accepted only for a loopback host, such as the built-in simulator)"
+            ),
+        ));
+    }
     Ok(url)
+}
+
+/// `localhost`, 127.0.0.0/8 or `::1`: the only hosts plain `http`/`ws` may name.
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
 }
 
 fn join_url(field: &str, base: &Url, path: &str) -> Result<Url, ConfigError> {

@@ -25,9 +25,14 @@ pub const REFRESH_MARGIN: Duration = Duration::from_secs(300);
 /// Lifetime assumed when the server omits `expires_in` (the seed's default).
 const DEFAULT_EXPIRES_IN: u64 = 3600;
 
-/// A reqwest client with the configured timeouts (rustls), shared by every HTTP adapter.
+/// A reqwest client with the configured timeouts, shared by every HTTP adapter.
+///
+/// TLS is rustls with the webpki roots and certificate verification on; nothing in the configuration can turn it off
+/// (`tests/io_tls.rs`). Redirects are not followed: a 307/308 would resend the token request's client secret to
+/// wherever the `Location` points, and the CXone API does not redirect (a 3xx surfaces as an error).
 pub fn build_http_client(config: &Config) -> Result<reqwest::Client, reqwest::Error> {
     reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(config.connect_timeout)
         .timeout(config.request_timeout)
         .user_agent(concat!("supervisor-assist/", env!("CARGO_PKG_VERSION")))
@@ -279,13 +284,16 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// A transport failure, described without the request body (reqwest never prints it) and without the URL's query.
+/// A refused server certificate says so, since that is the one a supervisor behind a TLS-inspecting proxy needs to see.
 pub(crate) fn describe_transport_error(error: &reqwest::Error) -> String {
-    let kind = if error.is_timeout() {
-        "timed out"
+    let kind = if let Some(tls) = certificate_problem(error) {
+        format!("TLS certificate not trusted: {tls}")
+    } else if error.is_timeout() {
+        "timed out".to_owned()
     } else if error.is_connect() {
-        "connection failed"
+        "connection failed".to_owned()
     } else {
-        "request failed"
+        "request failed".to_owned()
     };
     match error.url() {
         Some(url) => format!(
@@ -293,8 +301,22 @@ pub(crate) fn describe_transport_error(error: &reqwest::Error) -> String {
             url.scheme(),
             url.host_str().unwrap_or("?")
         ),
-        None => kind.to_owned(),
+        None => kind,
     }
+}
+
+/// The innermost error in the chain that names a certificate, if any.
+fn certificate_problem(error: &reqwest::Error) -> Option<String> {
+    let mut found = None;
+    let mut source = std::error::Error::source(error);
+    while let Some(inner) = source {
+        let message = inner.to_string();
+        if message.contains("certificate") {
+            found = Some(message);
+        }
+        source = inner.source();
+    }
+    found
 }
 
 fn unreachable_error(error: &reqwest::Error) -> AuthError {

@@ -117,6 +117,52 @@ fn every_bad_value_names_its_field() {
 }
 
 #[test]
+fn plain_http_and_ws_are_refused_except_for_loopback_hosts() {
+    for (key, value, field) in [
+        (
+            "SUPERVISOR_ASSIST_BASE_URL",
+            "http://acme.example",
+            "base_url",
+        ),
+        (
+            "SUPERVISOR_ASSIST_TOKEN_URL",
+            "http://10.0.0.5/oauth/token",
+            "token_url",
+        ),
+        (
+            "SUPERVISOR_ASSIST_EVENTS_URL",
+            "ws://acme.example/events",
+            "events_url",
+        ),
+        (
+            "SUPERVISOR_ASSIST_BASE_URL",
+            "http://127.0.0.1.example",
+            "base_url",
+        ),
+    ] {
+        let err = Config::load(
+            None,
+            &env(&[("SUPERVISOR_ASSIST_TENANT", "acme"), (key, value)]),
+        )
+        .unwrap_err();
+        assert_eq!(err.field(), Some(field), "{key}={value}: {err}");
+        assert!(err.to_string().contains("unencrypted"), "{err}");
+    }
+    for (key, value) in [
+        ("SUPERVISOR_ASSIST_BASE_URL", "http://127.0.0.1:8080"),
+        ("SUPERVISOR_ASSIST_BASE_URL", "http://localhost:8080"),
+        ("SUPERVISOR_ASSIST_TOKEN_URL", "http://[::1]:9/oauth/token"),
+        ("SUPERVISOR_ASSIST_EVENTS_URL", "ws://127.0.0.2:9/events"),
+    ] {
+        let loaded = Config::load(
+            None,
+            &env(&[("SUPERVISOR_ASSIST_TENANT", "acme"), (key, value)]),
+        );
+        assert!(loaded.is_ok(), "{key}={value}: {loaded:?}");
+    }
+}
+
+#[test]
 fn missing_tenant_is_named() {
     let err = Config::load(None, &HashMap::new()).unwrap_err();
     assert_eq!(err.field(), Some("tenant"));

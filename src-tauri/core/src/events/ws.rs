@@ -1,4 +1,4 @@
-//! [`WsEventSource`]: the interactions WebSocket (tokio-tungstenite, rustls).
+//! [`WsEventSource`]: the interactions WebSocket (tokio-tungstenite, rustls with the OS trust store).
 //!
 //! Every (re)connect asks the [`TokenSource`] for a token and sends it as a bearer header at the handshake, so a
 //! long-running session never reuses an expired token (a seed bug). A 401 at the handshake invalidates the token and
