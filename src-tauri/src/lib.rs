@@ -22,6 +22,7 @@ pub mod events;
 pub mod headless;
 pub mod logging;
 pub mod notify;
+pub mod private_dir;
 pub mod runtime;
 pub mod self_check;
 pub mod settings;

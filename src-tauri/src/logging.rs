@@ -26,7 +26,7 @@ fn filter() -> EnvFilter {
 /// file writer flushes. Returns `None` if a subscriber was already installed (e.g. in tests) or no file is used.
 pub fn init(log_dir: Option<&Path>) -> Option<WorkerGuard> {
     let stderr = fmt::layer().with_writer(std::io::stderr).with_target(true);
-    let (file, guard) = match log_dir.map(std::fs::create_dir_all) {
+    let (file, guard) = match log_dir.map(crate::private_dir::ensure) {
         Some(Ok(())) => {
             let appender = tracing_appender::rolling::daily(log_dir?, LOG_FILE_PREFIX);
             let (writer, guard) = tracing_appender::non_blocking(appender);

@@ -78,6 +78,12 @@ pub fn asset_candidates() -> Vec<PathBuf> {
     candidates
 }
 
+/// The data dir holds transcripts, cards and the audit log: owner-only.
+fn private_data_dir(dir: &Path) -> anyhow::Result<()> {
+    crate::private_dir::ensure(dir)
+        .with_context(|| format!("cannot create the data folder {}", dir.display()))
+}
+
 /// Loads the model from the [`asset_candidates`] (blocking work off the async threads).
 pub async fn load_embedder() -> anyhow::Result<Arc<dyn Embedder>> {
     let candidates = asset_candidates();
@@ -115,6 +121,7 @@ pub async fn start(
         .unwrap_or_else(|| paths.data_dir.clone());
     let mut settings = assist_core::assemble::settings_from_config(&config);
     tweak(&mut settings);
+    private_data_dir(&data_dir)?;
     let handle =
         assist_core::assemble::start_pipeline(&config, secrets, embedder, &data_dir, settings)
             .await?;
@@ -158,6 +165,7 @@ async fn start_demo(
         &defaults.client_secret,
     ));
     let data_dir = paths.data_dir.join("demo");
+    private_data_dir(&paths.data_dir)?;
     let mut settings = assist_core::assemble::settings_from_config(&config);
     tweak(&mut settings);
     let handle =
