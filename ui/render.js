@@ -77,6 +77,15 @@ const SafeRender = (() => {
     return fragment;
   }
 
+  /** The body without its first line when that line is just the bold title (shown as the card heading). */
+  function withoutTitleLine(title, body) {
+    const text = String(body || "");
+    const firstBreak = text.indexOf("\n");
+    const first = (firstBreak < 0 ? text : text.slice(0, firstBreak)).trim();
+    if (first === `**${String(title || "").trim()}**`) return firstBreak < 0 ? "" : text.slice(firstBreak + 1);
+    return text;
+  }
+
   /** Splits `text` into [{text, hit}] segments where any of `phrases` occurs (case-insensitive). */
   function highlightSegments(text, phrases) {
     const source = String(text || "");
@@ -142,5 +151,5 @@ const SafeRender = (() => {
     return `${t.getFullYear()}-${pad(t.getMonth() + 1)}-${pad(t.getDate())} ${pad(t.getHours())}:${pad(t.getMinutes())}`;
   }
 
-  return { el, safeUrl, link, markdown, highlightSegments, highlighted, age, shortTime };
+  return { el, safeUrl, link, markdown, withoutTitleLine, highlightSegments, highlighted, age, shortTime };
 })();

@@ -1,11 +1,13 @@
 //! Command line: `supervisor-assist [--demo [--demo-sim-port PORT]] [--config FILE] [headless ... | eval ...]`.
 //!
-//! No subcommand starts the tray app; `headless` and `eval` route to [`crate::headless`] and [`crate::eval_cmd`].
+//! No subcommand starts the tray app; `headless` and `eval` route to [`crate::headless`] and [`crate::eval_cmd`];
+//! the hidden `self-check` (used by the .deb install check) routes to [`crate::self_check`].
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::audit_cmd::AuditArgs;
 use crate::eval_cmd::EvalArgs;
 use crate::headless::HeadlessArgs;
 
@@ -34,6 +36,9 @@ pub struct CommonArgs {
     /// Show canned suggestions without any network (UI development and WebDriver tests).
     #[arg(long, hide = true)]
     pub ui_preview: bool,
+    /// Start in the tray with the queue window hidden (used by the autostart entry).
+    #[arg(long)]
+    pub hidden: bool,
 }
 
 /// The modes besides the tray app.
@@ -43,6 +48,11 @@ pub enum Command {
     Headless(HeadlessArgs),
     /// Evaluate retrieval quality offline.
     Eval(EvalArgs),
+    /// Export the decision audit log or print the per-article acceptance report.
+    Audit(AuditArgs),
+    /// Load the model and ONNX Runtime, embed one sentence, print OK and the dimensions (install check).
+    #[command(hide = true)]
+    SelfCheck,
 }
 
 /// Runs the mode the command line asks for.
@@ -51,6 +61,8 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         None => crate::run(cli.common),
         Some(Command::Headless(args)) => crate::headless::run(&cli.common, args),
         Some(Command::Eval(args)) => crate::eval_cmd::run(&cli.common, args),
+        Some(Command::Audit(args)) => crate::audit_cmd::run(&cli.common, args),
+        Some(Command::SelfCheck) => crate::self_check::run(),
     }
 }
 
@@ -75,5 +87,9 @@ mod tests {
         let cli = Cli::try_parse_from(["supervisor-assist", "headless", "--demo"]).unwrap();
         assert!(matches!(cli.command, Some(Command::Headless(_))) && cli.common.demo);
         assert!(Cli::try_parse_from(["supervisor-assist", "--demo-sim-port", "1"]).is_err());
+        let cli = Cli::try_parse_from(["supervisor-assist", "--hidden"]).unwrap();
+        assert!(cli.common.hidden && cli.command.is_none());
+        let cli = Cli::try_parse_from(["supervisor-assist", "self-check"]).unwrap();
+        assert!(matches!(cli.command, Some(Command::SelfCheck)));
     }
 }

@@ -123,6 +123,7 @@ fn notify_if_hidden<R: Runtime>(app: &AppHandle<R>, events: &[PipelineEvent]) {
         .get_webview_window(crate::windows::QUEUE_WINDOW)
         .is_some_and(|w| w.is_visible().unwrap_or(false));
     if visible {
+        tracing::debug!("queue window visible: no desktop notification");
         return;
     }
     let Some(state) = app.try_state::<Arc<ShellState>>() else {
@@ -135,8 +136,12 @@ fn notify_if_hidden<R: Runtime>(app: &AppHandle<R>, events: &[PipelineEvent]) {
     for _ in 1..queued {
         let _ = state.notifications.on_card();
     }
-    if let Some(count) = state.notifications.on_card() {
-        crate::notify::show(app, count, &title);
+    match state.notifications.on_card() {
+        Some(count) => {
+            tracing::info!(count, "desktop notification for new cards");
+            crate::notify::show(app, count, &title);
+        }
+        None => tracing::debug!("desktop notification rate-limited"),
     }
 }
 

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use assist_core::pipeline::api::{PipelineEvent, StatusSnapshot};
+use assist_core::pipeline::CountersSnapshot;
 use assist_core::queue::AutoApprove;
 use serde_json::{json, Value};
 use tokio::sync::broadcast::error::RecvError;
@@ -65,7 +66,7 @@ async fn run_async(common: &crate::cli::CommonArgs, args: HeadlessArgs) -> anyho
         tokio::select! {
             _ = shutdown_signal() => break,
             _ = sleep_until_opt(deadline) => break,
-            _ = metrics_tick.tick() => write_metrics(args.metrics_json.as_ref(), &status.borrow(), &counts)?,
+            _ = metrics_tick.tick() => write_metrics(args.metrics_json.as_ref(), &status.borrow(), &running.handle.counters(), &counts)?,
             event = events.recv() => match event {
                 Ok(event) => {
                     let line = event_line(&event);
@@ -80,7 +81,12 @@ async fn run_async(common: &crate::cli::CommonArgs, args: HeadlessArgs) -> anyho
             },
         }
     }
-    write_metrics(args.metrics_json.as_ref(), &status.borrow(), &counts)?;
+    write_metrics(
+        args.metrics_json.as_ref(),
+        &status.borrow(),
+        &running.handle.counters(),
+        &counts,
+    )?;
     running.handle.shutdown(crate::SHUTDOWN_TIMEOUT).await;
     if let Some(sim) = running.sim {
         sim.shutdown().await;
@@ -106,6 +112,7 @@ pub fn event_line(event: &PipelineEvent) -> Value {
 fn write_metrics(
     path: Option<&PathBuf>,
     status: &StatusSnapshot,
+    stage: &CountersSnapshot,
     counts: &serde_json::Map<String, Value>,
 ) -> anyhow::Result<()> {
     let Some(path) = path else { return Ok(()) };
@@ -115,6 +122,7 @@ fn write_metrics(
         "pending_cards": status.pending_cards,
         "kb_articles": status.kb_articles,
         "events": counts,
+        "stage": stage,
     });
     let tmp = path.with_extension("tmp");
     std::fs::write(&tmp, serde_json::to_vec_pretty(&body)?)

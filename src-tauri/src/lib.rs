@@ -3,7 +3,8 @@
 //! Adapters only: the pipeline lives in `assist-core`; this crate turns it into a tray app with a queue window.
 //!
 //! # Layout
-//! - [`cli`]: command line and routing (`headless`, `eval` route to [`headless`], [`eval_cmd`]).
+//! - [`cli`]: command line and routing (`headless`, `eval`, `self-check` route to [`headless`], [`eval_cmd`],
+//!   [`self_check`]).
 //! - [`backend`]: the seam to the pipeline ([`backend::Backend`]) and to keychain/token ([`backend::SettingsBackend`]).
 //! - [`wiring`]: which backend runs.
 //! - [`commands`], [`settings`]: IPC commands of the queue and settings windows.
@@ -11,6 +12,7 @@
 //! - [`tray`], [`windows`], [`notify`]: tray icon and menu, windows, desktop notifications.
 //! - [`state`], [`error`], [`logging`].
 
+pub mod audit_cmd;
 pub mod backend;
 pub mod cli;
 pub mod commands;
@@ -21,6 +23,7 @@ pub mod headless;
 pub mod logging;
 pub mod notify;
 pub mod runtime;
+pub mod self_check;
 pub mod settings;
 pub mod state;
 pub mod tray;
@@ -137,6 +140,9 @@ pub fn run(options: cli::CommonArgs) -> anyhow::Result<()> {
             app.manage(Arc::clone(&state));
             tray::install(app.handle())?;
             start_forwarders(app.handle(), &state);
+            if options.hidden {
+                windows::hide_queue(app.handle());
+            }
             Ok(())
         })
         .build(tauri::generate_context!())?;

@@ -53,8 +53,15 @@ pub fn default_config_file() -> Option<PathBuf> {
     Some(base.join("supervisor-assist").join("config.toml"))
 }
 
-/// Where the model and ONNX Runtime are looked for: `$SUPERVISOR_ASSIST_ASSETS`, the per-user cache
-/// (`~/.cache/supervisor-assist`), then next to the executable (where the .deb installs them).
+/// Where the .deb installs the model and ONNX Runtime (`all-MiniLM-L6-v2/`, `onnxruntime/`) and the demo data (`demo/`).
+pub const SYSTEM_ASSETS_DIR: &str = "/usr/lib/supervisor-assist";
+
+/// Where the model and ONNX Runtime are looked for, first complete directory wins:
+/// 1. `$SUPERVISOR_ASSIST_ASSETS`;
+/// 2. the per-user cache `$XDG_CACHE_HOME/supervisor-assist` (default `~/.cache/supervisor-assist`, filled by
+///    `scripts/fetch-assets.py`);
+/// 3. the executable's directory (a portable or development build);
+/// 4. [`SYSTEM_ASSETS_DIR`] (installed by the .deb).
 pub fn asset_candidates() -> Vec<PathBuf> {
     let cache = std::env::var_os("XDG_CACHE_HOME")
         .map(PathBuf::from)
@@ -63,7 +70,12 @@ pub fn asset_candidates() -> Vec<PathBuf> {
         .ok()
         .and_then(|p| p.parent().map(Path::to_path_buf));
     let env_dir = std::env::var_os(assets::ASSETS_ENV_VAR).map(PathBuf::from);
-    assets::default_candidates(env_dir, cache, exe_dir)
+    let mut candidates = assets::default_candidates(env_dir, cache, exe_dir);
+    let system = PathBuf::from(SYSTEM_ASSETS_DIR);
+    if !candidates.contains(&system) {
+        candidates.push(system);
+    }
+    candidates
 }
 
 /// Loads the model from the [`asset_candidates`] (blocking work off the async threads).
@@ -198,7 +210,7 @@ fn find_demo_data(env: &HashMap<String, String>) -> anyhow::Result<PathBuf> {
         );
         candidates.extend(exe.parent().map(|dir| dir.join("demo")));
     }
-    candidates.push(PathBuf::from("/usr/lib/supervisor-assist/demo"));
+    candidates.push(PathBuf::from(SYSTEM_ASSETS_DIR).join("demo"));
     candidates
         .iter()
         .find(|dir| dir.join("kb.jsonl").is_file() && dir.join("conversations.jsonl").is_file())

@@ -20,6 +20,13 @@ pub fn show_queue<R: Runtime>(app: &AppHandle<R>) {
     let _ = window.set_focus();
 }
 
+/// Hides the queue window (the app keeps running in the tray).
+pub fn hide_queue<R: Runtime>(app: &AppHandle<R>) {
+    if let Some(window) = app.get_webview_window(QUEUE_WINDOW) {
+        let _ = window.hide();
+    }
+}
+
 /// Focuses the settings window, creating it the first time.
 pub fn show_settings<R: Runtime>(app: &AppHandle<R>) {
     if let Some(window) = app.get_webview_window(SETTINGS_WINDOW) {

@@ -1,9 +1,10 @@
 // Demo mode end to end: the app runs the pipeline against the in-process CXone simulator (`--demo`).
 // A card appears, is edited with the keyboard and approved, and the simulator receives the edited card;
-// a rejected card is never sent; a card arriving while the window is hidden raises a desktop notification.
+// a rejected card is never sent; a card arriving while the window is hidden is still queued (the desktop notification
+// it should raise is recorded from the session bus and screenshotted, not asserted: see issue 7).
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { displayScreenshot, freePort, launch, screenshot, sleep, waitFor } from "./helpers.mjs";
 
 const CARD_TIMEOUT_MS = 180000; // first start embeds the demo KB on 2 shared cores
@@ -13,6 +14,8 @@ describe("demo mode against the simulator", () => {
   let browser;
   let sim;
   let notifier;
+  let monitor;
+  let notifyCalls = "";
   const simCards = async () => (await (await fetch(`${sim}/_sim/cards`)).json());
   const pendingIds = () =>
     browser.execute(() => [...document.querySelectorAll(".card.decision-pending")].map((n) => n.dataset.cardId));
@@ -22,11 +25,18 @@ describe("demo mode against the simulator", () => {
     sim = `http://127.0.0.1:${port}`;
     app = await launch(["--demo", "--demo-sim-port", String(port)]);
     browser = app.browser;
-    if (spawnSync("which", ["dunst"]).status === 0) notifier = spawn("dunst", [], { stdio: "ignore", env: app.env });
+    // dunst (installed by scripts/install-deps.sh) draws notifications on the Xvfb display; dbus-monitor records
+    // every Notify call on the session bus, so the test checks what was sent, not only a picture.
+    notifier = spawn("dunst", [], { stdio: "ignore", env: app.env });
+    monitor = spawn("dbus-monitor", ["--session", "type='method_call',interface='org.freedesktop.Notifications',member='Notify'"], { env: app.env });
+    monitor.stdout.on("data", (chunk) => (notifyCalls += chunk.toString()));
+    monitor.stderr.on("data", (chunk) => console.log(`dbus-monitor: ${chunk}`));
+    monitor.on("exit", (code, signal) => console.log(`dbus-monitor exited: ${code} ${signal}`));
     await waitFor(async () => (await pendingIds()).length >= 1, "a card appeared in demo mode", CARD_TIMEOUT_MS);
   });
   after(async () => {
     if (notifier) notifier.kill();
+    if (monitor) monitor.kill();
     if (app) await app.stop();
   });
 
@@ -68,13 +78,17 @@ describe("demo mode against the simulator", () => {
     assert.equal((await simCards()).filter((c) => c.idempotency_key === rejected).length, 0);
   });
 
-  it("notifies when a card arrives while the window is hidden", async () => {
+  it("keeps queueing cards while the window is hidden (notification recorded, not asserted)", async () => {
     const before = (await pendingIds()).length;
     await browser.execute(() => window.__TAURI__.window.getCurrentWindow().hide());
     await sleep(1000);
     // The window keeps receiving events while hidden; wait for the pending count to grow.
     await waitFor(async () => (await pendingIds()).length > before, "a new card while hidden", CARD_TIMEOUT_MS);
-    await sleep(1500);
+    // What reached the notification server is printed, not asserted: in our Xvfb runs no Notify call was
+    // observed yet (see issue 7's note); the screenshot shows what dunst drew, if anything.
+    await sleep(3000);
+    const calls = notifyCalls.split("method call").length - 1;
+    console.log(`Notify calls seen on the session bus: ${calls}`);
     await displayScreenshot("notification");
   });
 });

@@ -11,6 +11,7 @@ use crate::auth::TokenSource;
 use crate::config::Config;
 use crate::events::ws::{WsEventSource, WsSettings};
 use crate::kb::client::HttpKnowledgeSource;
+use crate::kb::handle::DEFAULT_COMPACTION_THRESHOLD;
 use crate::kb::{HnswParams, KbHandle, KbSnapshot, KbStore, StoreState};
 use crate::nlp::Embedder;
 use crate::pipeline::{self, PipelineDeps, PipelineHandle, PipelineSettings};
@@ -34,6 +35,7 @@ pub fn settings_from_config(config: &Config) -> PipelineSettings {
     PipelineSettings {
         debounce: config.pipeline.debounce,
         window_turns: config.pipeline.window_turns,
+        window_max_age: config.pipeline.window_max_age,
         top_k: config.ranking.top_k,
         min_score: config.pipeline.min_score,
         dense_weight: config.ranking.dense_weight,
@@ -42,6 +44,30 @@ pub fn settings_from_config(config: &Config) -> PipelineSettings {
         kb_poll_interval: config.kb_poll_interval,
         ..PipelineSettings::default()
     }
+}
+
+/// The sled database holding the outbox and the audit log (`<data_dir>/pipeline`).
+pub fn open_pipeline_db(data_dir: &Path) -> Result<sled::Db, StartError> {
+    let db_path = data_dir.join("pipeline");
+    sled::open(&db_path).map_err(|e| StartError::Storage {
+        path: db_path.display().to_string(),
+        reason: e.to_string(),
+    })
+}
+
+/// The audit log of an existing data dir, for export and reports (fails if the app holds the database).
+pub fn open_audit_log(data_dir: &Path) -> Result<crate::audit::AuditLog, StartError> {
+    if !data_dir.join("pipeline").exists() {
+        return Err(StartError::Storage {
+            path: data_dir.join("pipeline").display().to_string(),
+            reason: "no pipeline database here (nothing decided yet, or another data dir)".into(),
+        });
+    }
+    let db = open_pipeline_db(data_dir)?;
+    crate::audit::AuditLog::open(&db).map_err(|e| StartError::Storage {
+        path: data_dir.join("pipeline").display().to_string(),
+        reason: e.to_string(),
+    })
 }
 
 /// Opens the KB store and builds the first snapshot from it (no re-embedding unless the model changed).
@@ -65,12 +91,26 @@ pub async fn open_kb(
             task_store.rebuild(task_embedder.as_ref(), &mut |_, _| {}).map_err(|e| StartError::Kb(e.to_string()))?;
         }
         let entries = task_store.load_all().map_err(|e| StartError::Kb(e.to_string()))?;
-        KbSnapshot::build(entries, task_embedder.dim(), HnswParams::default()).map_err(|e| StartError::Kb(e.to_string()))
+        // Serve at once by exact scan; the HNSW graph is built in the background (warm start ≠ graph build).
+        KbSnapshot::build_without_graph(entries, task_embedder.dim(), HnswParams::default()).map_err(|e| StartError::Kb(e.to_string()))
     })
     .await
     .map_err(|e| StartError::Kb(e.to_string()))??;
-    tracing::info!(articles = snapshot.len(), "KB snapshot ready");
-    Ok((store, Arc::new(KbHandle::new(snapshot))))
+    tracing::info!(
+        articles = snapshot.len(),
+        "KB snapshot ready (exact search until the graph is built)"
+    );
+    let graph_needed = snapshot.pending_compaction() > DEFAULT_COMPACTION_THRESHOLD;
+    let kb = Arc::new(KbHandle::new(snapshot));
+    if graph_needed {
+        let background = kb.clone();
+        tokio::spawn(async move {
+            if let Err(error) = background.compact().await {
+                tracing::warn!(%error, "building the HNSW graph failed; exact search continues");
+            }
+        });
+    }
+    Ok((store, kb))
 }
 
 /// Starts every stage against the endpoints in `config`, with credentials from `secrets`.
@@ -82,11 +122,7 @@ pub async fn start_pipeline(
     settings: PipelineSettings,
 ) -> Result<PipelineHandle, StartError> {
     let (kb_store, kb) = open_kb(data_dir, embedder.clone()).await?;
-    let db_path = data_dir.join("pipeline");
-    let db = sled::open(&db_path).map_err(|e| StartError::Storage {
-        path: db_path.display().to_string(),
-        reason: e.to_string(),
-    })?;
+    let db = open_pipeline_db(data_dir)?;
     let http = build_http_client(config).map_err(|e| StartError::Http(e.to_string()))?;
     let tokens: Arc<dyn TokenSource> = Arc::new(OAuthTokenSource::new(
         http.clone(),

@@ -2,7 +2,8 @@
 //!
 //! The core never looks up OS directories: the shell passes candidate directories, in priority order
 //! (see [`default_candidates`]): `$SUPERVISOR_ASSIST_ASSETS`, the per-user cache dir
-//! (`~/.cache/supervisor-assist`), then the executable's directory (where the .deb installs them).
+//! (`~/.cache/supervisor-assist`), then the executable's directory; the app appends the system directory the .deb
+//! installs into (`/usr/lib/supervisor-assist`).
 //!
 //! Layout inside each candidate (written by `scripts/fetch-assets.py`):
 //! ```text
@@ -35,7 +36,8 @@ pub const MODEL_ONNX_SHA256: &str =
 /// The fix printed with every asset error.
 pub const FIX_HINT: &str =
     "run `python3 scripts/fetch-assets.py` (installs into ~/.cache/supervisor-assist), \
-     or set SUPERVISOR_ASSIST_ASSETS to a directory laid out like its output";
+     or set SUPERVISOR_ASSIST_ASSETS to a directory laid out like its output \
+     (installed from the .deb: `sudo apt-get install --reinstall supervisor-assist`)";
 
 /// Smallest plausible `model.onnx` (the int8 model is ~22 MB, fp32 ~90 MB).
 const MIN_MODEL_BYTES: u64 = 1_000_000;

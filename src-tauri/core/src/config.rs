@@ -19,7 +19,7 @@
 //! | `ping_interval_secs` / `pong_timeout_secs` | 20 / 10 | WebSocket keep-alive |
 //! | `max_frame_bytes` | 1048576 | larger frames are skipped |
 //! | `[ranking] dense_weight` / `bm25_weight` / `top_k` | 0.6 / 0.4 / 3 | hybrid ranking |
-//! | `[pipeline] min_score` / `debounce_ms` / `window_turns` / `auto_approve` | 0.35 / 300 / 6 / `none` | suggestion behaviour (`auto_approve = "score>=0.9"`) |
+//! | `[pipeline] min_score` / `debounce_ms` / `window_turns` / `window_seconds` / `auto_approve` | 0.35 / 300 / 6 / 0 (off) / `none` | suggestion behaviour (`auto_approve = "score>=0.9"`) |
 //!
 //! Environment keys are the TOML keys upper-cased, nested tables joined by `_`:
 //! `SUPERVISOR_ASSIST_BASE_URL`, `SUPERVISOR_ASSIST_RANKING_TOP_K`, `SUPERVISOR_ASSIST_PIPELINE_MIN_SCORE`.
@@ -114,6 +114,8 @@ pub struct RawPipeline {
     pub min_score: Option<f32>,
     pub debounce_ms: Option<u64>,
     pub window_turns: Option<usize>,
+    /// Only turns that changed within this many seconds join the query window (0 = no age limit).
+    pub window_seconds: Option<u64>,
     /// `none` or `score>=X`.
     pub auto_approve: Option<String>,
 }
@@ -154,6 +156,8 @@ pub struct PipelineConfig {
     pub min_score: f32,
     pub debounce: Duration,
     pub window_turns: usize,
+    /// Age limit of the query window (`None` = turns only).
+    pub window_max_age: Option<Duration>,
     pub auto_approve: AutoApprove,
 }
 
@@ -255,6 +259,9 @@ impl RawConfig {
             }
             "pipeline_window_turns" => {
                 self.pipeline.window_turns = Some(parse_env("pipeline.window_turns", value)?)
+            }
+            "pipeline_window_seconds" => {
+                self.pipeline.window_seconds = Some(parse_env("pipeline.window_seconds", value)?)
             }
             "pipeline_auto_approve" => self.pipeline.auto_approve = text(),
             _ => return Ok(false),
@@ -365,6 +372,14 @@ impl RawPipeline {
                 self.window_turns.unwrap_or(6),
                 1..=100,
             )?,
+            window_max_age: match in_range(
+                "pipeline.window_seconds",
+                self.window_seconds.unwrap_or(0),
+                0..=86_400,
+            )? {
+                0 => None,
+                secs => Some(Duration::from_secs(secs)),
+            },
             auto_approve: parse_auto_approve(self.auto_approve.as_deref().unwrap_or("none"))?,
         })
     }

@@ -1,17 +1,14 @@
-//! Per-interaction state, pure and synchronous: the recent-turn window the query is built from,
-//! debounce, the articles already suggested or rejected (never re-suggested), and the ended flag.
+//! Per-interaction conversation state, pure and synchronous: the recent-turn window the query is
+//! built from, limited by turn count and/or age. The extract stage keeps one [`Conversation`] per
+//! tracked interaction; debounce lives in the stage and the "never re-suggest" set in the queue.
 //!
-//! The stream sends the *cumulative* transcript each time. [`InteractionState::update_transcript`]
+//! The stream sends the *cumulative* transcript each time. [`Conversation::update_transcript`]
 //! splits it into turns (`Customer: ...` / `Agent: ...` lines; other lines continue the previous
 //! turn, or form an unlabelled turn) and stamps each turn with the time it last changed, so the
 //! window can be limited by turn count and/or age. Times are `std::time::Instant`s passed in by the
 //! caller (under tokio's paused clock, pass `tokio::time::Instant::now().into_std()`).
 
-use std::collections::HashSet;
 use std::time::{Duration, Instant};
-
-use crate::domain::{ArticleId, RankedArticle};
-use crate::pii;
 
 /// Who said a turn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,64 +50,23 @@ pub struct WindowConfig {
 impl Default for WindowConfig {
     fn default() -> Self {
         Self {
-            max_turns: Some(4),
+            max_turns: Some(6),
             max_age: None,
         }
     }
 }
 
-/// Debounce of transcript updates: a query runs only once updates have paused for `delay`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Debounce {
-    pub delay: Duration,
-}
-
-impl Default for Debounce {
-    fn default() -> Self {
-        Self {
-            delay: Duration::from_millis(300),
-        }
-    }
-}
-
-impl Debounce {
-    /// True once `delay` has passed since the last update.
-    pub fn is_ready(&self, last_update: Instant, now: Instant) -> bool {
-        now.saturating_duration_since(last_update) >= self.delay
-    }
-
-    /// The instant at which an update made at `last_update` becomes ready.
-    pub fn ready_at(&self, last_update: Instant) -> Instant {
-        last_update + self.delay
-    }
-}
-
-/// Everything the pipeline remembers about one interaction.
-#[derive(Debug, Clone)]
-pub struct InteractionState {
-    interaction_id: String,
+/// The turns of one interaction, each stamped with when it last changed.
+#[derive(Debug, Clone, Default)]
+pub struct Conversation {
     turns: Vec<Turn>,
     last_update: Option<Instant>,
-    suggested: HashSet<ArticleId>,
-    rejected: HashSet<ArticleId>,
-    ended_state: Option<String>,
 }
 
-impl InteractionState {
-    /// A fresh, active interaction with no transcript yet.
-    pub fn new(interaction_id: impl Into<String>) -> Self {
-        Self {
-            interaction_id: interaction_id.into(),
-            turns: Vec::new(),
-            last_update: None,
-            suggested: HashSet::new(),
-            rejected: HashSet::new(),
-            ended_state: None,
-        }
-    }
-
-    pub fn interaction_id(&self) -> &str {
-        &self.interaction_id
+impl Conversation {
+    /// A conversation with no transcript yet.
+    pub fn new() -> Self {
+        Self::default()
     }
 
     /// Replaces the transcript with the latest cumulative one. Returns true when it changed
@@ -166,63 +122,17 @@ impl InteractionState {
         &self.turns[start..]
     }
 
-    /// The retrieval query: the window's utterances (no speaker labels), one per line.
-    pub fn query_text(&self, window: &WindowConfig, now: Instant) -> String {
+    /// The window as labelled lines (`Customer: ...`), one turn per line: the retrieval query and,
+    /// once redacted, the context shown with a card.
+    pub fn window_text(&self, window: &WindowConfig, now: Instant) -> String {
         self.recent_turns(window, now)
-            .iter()
-            .map(|t| t.text.as_str())
-            .collect::<Vec<_>>()
-            .join("\n")
-    }
-
-    /// The window as labelled lines with PII redacted, for display and the audit trail.
-    pub fn redacted_context(&self, window: &WindowConfig, now: Instant) -> String {
-        let lines: Vec<String> = self
-            .recent_turns(window, now)
             .iter()
             .map(|t| match t.speaker.label() {
                 Some(label) => format!("{label}: {}", t.text),
                 None => t.text.clone(),
             })
-            .collect();
-        pii::redact(&lines.join("\n")).into_owned()
-    }
-
-    /// Remembers that an article was suggested (it will not be suggested again).
-    pub fn mark_suggested(&mut self, article_id: impl Into<ArticleId>) {
-        self.suggested.insert(article_id.into());
-    }
-
-    /// Remembers that an article was rejected (it will not be suggested again).
-    pub fn mark_rejected(&mut self, article_id: impl Into<ArticleId>) {
-        self.rejected.insert(article_id.into());
-    }
-
-    /// True when the article was already suggested or rejected here.
-    pub fn already_seen(&self, article_id: &str) -> bool {
-        self.suggested.contains(article_id) || self.rejected.contains(article_id)
-    }
-
-    /// Keeps only results never suggested nor rejected, in their ranked order.
-    pub fn filter_new(&self, ranked: Vec<RankedArticle>) -> Vec<RankedArticle> {
-        ranked
-            .into_iter()
-            .filter(|r| !self.already_seen(&r.article_id))
-            .collect()
-    }
-
-    /// Marks the interaction ended with the state the stream reported.
-    pub fn end(&mut self, state: impl Into<String>) {
-        self.ended_state = Some(state.into());
-    }
-
-    pub fn is_ended(&self) -> bool {
-        self.ended_state.is_some()
-    }
-
-    /// The state the stream reported when it ended.
-    pub fn ended_state(&self) -> Option<&str> {
-        self.ended_state.as_deref()
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 }
 
@@ -257,16 +167,8 @@ fn split_label(line: &str) -> Option<(Speaker, &str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::LegScores;
 
     const T1: &str = "Customer: my router blinks red\nAgent: let me check";
-
-    fn ranked(id: &str) -> RankedArticle {
-        RankedArticle {
-            article_id: id.into(),
-            scores: LegScores::default(),
-        }
-    }
 
     #[test]
     fn parses_labelled_turns_and_continuations() {
@@ -284,13 +186,16 @@ mod tests {
     #[test]
     fn window_by_turns_keeps_the_latest() {
         let now = Instant::now();
-        let mut s = InteractionState::new("i1");
+        let mut s = Conversation::new();
         assert!(s.update_transcript(&format!("{T1}\nCustomer: error 651\nAgent: ok"), now));
         let window = WindowConfig {
             max_turns: Some(2),
             max_age: None,
         };
-        assert_eq!(s.query_text(&window, now), "error 651\nok");
+        assert_eq!(
+            s.window_text(&window, now),
+            "Customer: error 651\nAgent: ok"
+        );
         let all = WindowConfig {
             max_turns: None,
             max_age: None,
@@ -301,7 +206,7 @@ mod tests {
     #[test]
     fn window_by_age_drops_old_turns_but_never_the_last() {
         let t0 = Instant::now();
-        let mut s = InteractionState::new("i1");
+        let mut s = Conversation::new();
         s.update_transcript(T1, t0);
         let t1 = t0 + Duration::from_secs(30);
         s.update_transcript(&format!("{T1}\nCustomer: error 651"), t1);
@@ -309,15 +214,40 @@ mod tests {
             max_turns: None,
             max_age: Some(Duration::from_secs(10)),
         };
-        assert_eq!(s.query_text(&window, t1), "error 651");
+        assert_eq!(s.window_text(&window, t1), "Customer: error 651");
         let much_later = t1 + Duration::from_secs(600);
-        assert_eq!(s.query_text(&window, much_later), "error 651");
+        assert_eq!(s.window_text(&window, much_later), "Customer: error 651");
+    }
+
+    #[test]
+    fn both_limits_apply() {
+        let t0 = Instant::now();
+        let mut s = Conversation::new();
+        s.update_transcript(T1, t0);
+        let t1 = t0 + Duration::from_secs(1);
+        s.update_transcript(&format!("{T1}\nCustomer: a\nAgent: b\nCustomer: c"), t1);
+        let window = WindowConfig {
+            max_turns: Some(2),
+            max_age: Some(Duration::from_secs(10)),
+        };
+        assert_eq!(s.window_text(&window, t1), "Agent: b\nCustomer: c");
+    }
+
+    #[test]
+    fn unlabelled_lines_stay_as_they_are() {
+        let now = Instant::now();
+        let mut s = Conversation::new();
+        s.update_transcript("hello there\nsecond line", now);
+        assert_eq!(
+            s.window_text(&WindowConfig::default(), now),
+            "hello there\nsecond line"
+        );
     }
 
     #[test]
     fn unchanged_transcript_keeps_timestamps() {
         let t0 = Instant::now();
-        let mut s = InteractionState::new("i1");
+        let mut s = Conversation::new();
         s.update_transcript(T1, t0);
         let later = t0 + Duration::from_secs(5);
         assert!(!s.update_transcript(T1, later));
@@ -325,41 +255,5 @@ mod tests {
         assert!(s.update_transcript(&format!("{T1} now"), later));
         assert_eq!(s.turns()[0].changed_at, t0);
         assert_eq!(s.turns()[1].changed_at, later);
-    }
-
-    #[test]
-    fn debounce_waits_for_a_pause() {
-        let d = Debounce {
-            delay: Duration::from_millis(300),
-        };
-        let t0 = Instant::now();
-        assert!(!d.is_ready(t0, t0 + Duration::from_millis(299)));
-        assert!(d.is_ready(t0, t0 + Duration::from_millis(300)));
-        assert!(!d.is_ready(t0 + Duration::from_secs(1), t0));
-        assert_eq!(d.ready_at(t0), t0 + Duration::from_millis(300));
-    }
-
-    #[test]
-    fn suggested_and_rejected_articles_are_never_resuggested() {
-        let mut s = InteractionState::new("i1");
-        s.mark_suggested("KB-1");
-        s.mark_rejected("KB-2");
-        let left = s.filter_new(vec![ranked("KB-2"), ranked("KB-3"), ranked("KB-1")]);
-        assert_eq!(left, vec![ranked("KB-3")]);
-    }
-
-    #[test]
-    fn context_is_redacted_and_ended_flag_sticks() {
-        let now = Instant::now();
-        let mut s = InteractionState::new("i1");
-        s.update_transcript("Customer: mail me at a@b.io", now);
-        assert_eq!(
-            s.redacted_context(&WindowConfig::default(), now),
-            "Customer: mail me at [EMAIL]"
-        );
-        assert!(!s.is_ended());
-        s.end("ended");
-        assert_eq!(s.ended_state(), Some("ended"));
-        assert_eq!(s.interaction_id(), "i1");
     }
 }

@@ -12,7 +12,7 @@
 //! - [`kb`]: knowledge client, sled store, HNSW + BM25 snapshot, [`kb::retrieve`].
 //! - [`rank`]: hybrid score fusion (pure functions).
 //! - [`pii`]: redaction of card numbers, SSNs, e-mails and phone numbers.
-//! - [`interaction`]: per-interaction state (turn window, debounce, seen articles).
+//! - [`interaction`]: per-interaction conversation turns and the query window (by turns and/or age).
 //! - [`queue`]: the approval state machine; [`outbox`]: durable delivery queue; [`audit`]: decision log;
 //!   [`metrics`]: latency percentiles.
 //! - [`publish`]: the Assist card sink and its retry policy.

@@ -77,6 +77,33 @@ fn warm_start_loads_vectors_without_re_embedding() {
 }
 
 #[test]
+fn a_warm_start_serves_by_exact_scan_until_the_graph_is_built() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = KbStore::open(dir.path(), "all-MiniLM-L6-v2", 384).unwrap();
+    store
+        .apply(corpus(), vec![], real().as_ref(), &mut |_, _| {})
+        .unwrap();
+    let entries = store.load_all().unwrap();
+    let serving = KbSnapshot::build_without_graph(entries, 384, HnswParams::default()).unwrap();
+    assert_eq!(
+        serving.pending_compaction(),
+        5,
+        "every vector is in the exact-scan delta"
+    );
+    let question = "I was charged twice and want my money back";
+    assert_eq!(top_ids(&serving, question)[0], "KB-2");
+    let v = query_vec(question);
+    assert_eq!(serving.dense_top_k(&v, 5), serving.dense_exact_top_k(&v, 5));
+    let graphed = serving.compacted();
+    assert_eq!(
+        graphed.pending_compaction(),
+        0,
+        "the graph now covers every article"
+    );
+    assert_eq!(top_ids(&graphed, question), top_ids(&serving, question));
+}
+
+#[test]
 fn incremental_apply_re_embeds_only_the_changed_article() {
     let dir = tempfile::tempdir().unwrap();
     let store = KbStore::open(dir.path(), "all-MiniLM-L6-v2", 384).unwrap();

@@ -59,6 +59,29 @@ fn filler_stop_words_and_greetings_never_appear() {
 }
 
 #[test]
+fn introduced_names_are_not_key_phrases() {
+    let call = "Agent: Hi, this is Olivia from the help desk.
+Customer: Hello Olivia, my name is Diego Ramos and my Outlook calendar stopped syncing.
+Agent: I'm Sam's colleague; thanks Diego.
+Customer: This is Windows 11 by the way.";
+    let all = KeyPhraseOptions {
+        top_k: 100,
+        ..Default::default()
+    };
+    let got = texts(&extract_keyphrases(call, &all)).join(" | ");
+    assert!(!got.contains("diego ramos"), "{got}");
+    assert!(
+        !got.contains("olivia from"),
+        "the introduced name is gone: {got}"
+    );
+    assert!(got.contains("outlook calendar"), "{got}");
+    assert!(
+        got.contains("windows"),
+        "a customer's \"this is Windows\" is not an introduction: {got}"
+    );
+}
+
+#[test]
 fn recent_turns_outweigh_old_ones() {
     let transcript =
         "Customer: printer jammed\nAgent: okay\nAgent: okay\nAgent: okay\nCustomer: scanner jammed";

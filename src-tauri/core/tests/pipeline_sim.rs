@@ -2,24 +2,21 @@
 //! simulator over loopback. A scripted call → the expected article is queued → approve / edit / reject → exactly the
 //! approved (edited) cards reach the simulator, with the seed's payload shape and the card id as idempotency key.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use assist_core::auth::secrets::{MemoryStore, SecretStore};
-use assist_core::config::RawConfig;
-use assist_core::nlp::Embedder;
 use assist_core::pipeline::api::{CardAction, CardView, Decision, PipelineEvent};
 use assist_core::pipeline::{PipelineHandle, PipelineSettings};
 use cxone_sim::{Conversation, SimArticle, SimConfig, SimServer, Turn};
 use tokio::sync::broadcast;
 
+#[path = "support/sim_pipeline.rs"]
+mod sim_pipeline;
+use sim_pipeline::wait_for;
+
 const KB_SIZE: usize = 80;
 
 fn demo_articles() -> Vec<SimArticle> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/demo/kb.jsonl");
-    let mut articles = cxone_sim::load_articles(path).expect("demo KB");
-    articles.truncate(KB_SIZE);
-    articles
+    sim_pipeline::demo_articles(KB_SIZE)
 }
 
 fn call_about(id: &str, title: &str) -> Conversation {
@@ -47,28 +44,12 @@ fn call_about(id: &str, title: &str) -> Conversation {
 }
 
 async fn start(sim: &SimServer, data_dir: &std::path::Path) -> PipelineHandle {
-    let raw = RawConfig {
-        tenant: Some("test".into()),
-        base_url: Some(sim.base_url()),
-        token_url: Some(sim.token_url()),
-        events_url: Some(sim.events_url()),
-        ..RawConfig::default()
-    };
-    let config = raw.validate().expect("config");
-    let defaults = SimConfig::default();
-    let secrets: Arc<dyn SecretStore> = Arc::new(MemoryStore::with_client(
-        &defaults.client_id,
-        &defaults.client_secret,
-    ));
-    let embedder: Arc<dyn Embedder> = assist_core::testing::shared_real_embedder();
     let settings = PipelineSettings {
         debounce: Duration::from_millis(50),
         min_score: 0.2,
         ..PipelineSettings::default()
     };
-    assist_core::assemble::start_pipeline(&config, secrets, embedder, data_dir, settings)
-        .await
-        .expect("pipeline starts")
+    sim_pipeline::start(sim, data_dir, settings).await
 }
 
 async fn next_queued(
@@ -93,16 +74,6 @@ async fn next_queued(
     .await
     .expect("cards queued in time");
     cards
-}
-
-async fn wait_for(mut check: impl FnMut() -> bool, what: &str) {
-    for _ in 0..600 {
-        if check() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("timed out waiting for {what}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

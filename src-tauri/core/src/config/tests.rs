@@ -33,6 +33,10 @@ fn defaults_derive_from_tenant() {
     assert_eq!(config.pipeline.min_score, 0.35);
     assert_eq!(config.pipeline.debounce, Duration::from_millis(300));
     assert_eq!(config.pipeline.auto_approve, AutoApprove::Off);
+    assert_eq!(
+        config.pipeline.window_max_age, None,
+        "age limit off by default"
+    );
     assert_eq!(config.ping_interval, Duration::from_secs(20));
     assert_eq!(config.auth_flow, AuthFlow::ClientCredentials);
 }
@@ -45,10 +49,15 @@ fn toml_keys_and_env_overrides() {
     .unwrap();
     raw.apply_env(&env(&[
         ("SUPERVISOR_ASSIST_RANKING_TOP_K", "7"),
+        ("SUPERVISOR_ASSIST_PIPELINE_WINDOW_SECONDS", "90"),
         ("SUPERVISOR_ASSIST_UNRELATED", "x"),
     ]))
     .unwrap();
     let config = raw.validate().unwrap();
+    assert_eq!(
+        config.pipeline.window_max_age,
+        Some(Duration::from_secs(90))
+    );
     assert_eq!(
         config.token_url.as_str(),
         "http://127.0.0.1:8080/x/oauth/token"

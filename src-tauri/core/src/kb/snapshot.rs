@@ -118,28 +118,50 @@ impl KbSnapshot {
                 expected: dim,
             });
         }
-        Ok(Self::build_checked(entries, dim, params))
+        Ok(Self::build_checked(entries, dim, params, true))
+    }
+
+    /// Like [`KbSnapshot::build`] without the HNSW graph: every vector is in the exact-scan delta, so the
+    /// snapshot is ready in the time it takes to build BM25 (a warm start serves queries at once; the
+    /// graph comes later from [`KbSnapshot::compacted`], e.g. via `KbHandle::compact`).
+    pub fn build_without_graph(
+        entries: Vec<(Article, Vec<f32>)>,
+        dim: usize,
+        params: HnswParams,
+    ) -> Result<Self, SnapshotError> {
+        if let Some((a, v)) = entries.iter().find(|(_, v)| v.len() != dim) {
+            return Err(SnapshotError::WrongDimension {
+                id: a.id.clone(),
+                actual: v.len(),
+                expected: dim,
+            });
+        }
+        Ok(Self::build_checked(entries, dim, params, false))
     }
 
     fn build_checked(
         mut entries: Vec<(Article, Vec<f32>)>,
         dim: usize,
         params: HnswParams,
+        with_graph: bool,
     ) -> Self {
         entries.sort_by(|a, b| a.0.id.cmp(&b.0.id));
         entries.dedup_by(|later, earlier| later.0.id == earlier.0.id);
-        let slots: Vec<Slot> = entries.into_iter().map(|(a, v)| new_slot(a, v)).collect();
-        let docs: Vec<(u32, String)> = slots
+        let docs: Vec<(u32, String)> = entries
             .iter()
             .enumerate()
-            .map(|(i, s)| (i as u32, indexed_text(&s.article)))
+            .map(|(i, (article, _))| (i as u32, indexed_text(article)))
             .collect();
-        let (hnsw, bm25) = std::thread::scope(|scope| {
-            let graph = scope.spawn(|| build_graph(&slots, params));
-            let bm25 = Bm25Index::build(&docs);
-            (graph.join(), bm25)
+        // BM25 on one core while the other makes the slots (identifier extraction) and then the graph.
+        let (slots, hnsw, bm25) = std::thread::scope(|scope| {
+            let bm25 = scope.spawn(|| Bm25Index::build(&docs));
+            let slots: Vec<Slot> = entries.into_iter().map(|(a, v)| new_slot(a, v)).collect();
+            let hnsw = with_graph.then(|| build_graph(&slots, params)).flatten();
+            let bm25 = bm25
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (slots, hnsw, bm25)
         });
-        let hnsw = hnsw.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         let id_to_slot = slots
             .iter()
             .enumerate()
@@ -157,7 +179,7 @@ impl KbSnapshot {
         tracing::debug!(articles = slots.len(), "KB snapshot built");
         Self {
             alive: vec![true; slots.len()],
-            indexed: slots.len(),
+            indexed: if with_graph { slots.len() } else { 0 },
             slots,
             id_to_slot,
             hnsw,
@@ -171,7 +193,7 @@ impl KbSnapshot {
 
     /// An empty snapshot (no KB yet).
     pub fn empty(dim: usize) -> Self {
-        Self::build_checked(Vec::new(), dim, HnswParams::default())
+        Self::build_checked(Vec::new(), dim, HnswParams::default(), true)
     }
 
     /// The next snapshot with `upserted` articles (and their stored vectors) and `deleted` ids applied; the HNSW graph is
@@ -214,7 +236,7 @@ impl KbSnapshot {
             .live_slots()
             .map(|s| ((*s.article).clone(), s.vector.to_vec()))
             .collect();
-        Self::build_checked(entries, self.dim, self.params)
+        Self::build_checked(entries, self.dim, self.params, true)
     }
 
     /// Number of live articles.

@@ -184,6 +184,13 @@ pub enum PipelineEvent {
         interaction_id: String,
         reason: String,
     },
+    /// An automatic approval could not be stored (e.g. disk full): nothing was acknowledged and
+    /// the card stays pending. (A supervisor's own approval gets the error as the command's answer.)
+    ApprovalNotSaved {
+        interaction_id: String,
+        card_id: CardId,
+        reason: String,
+    },
     InteractionEnded {
         interaction_id: String,
         state: String,

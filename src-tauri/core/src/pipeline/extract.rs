@@ -2,7 +2,9 @@
 //!
 //! Back-pressure by coalescing: events are drained into a map keyed by interaction, so a burst of updates
 //! for one call costs one retrieval (the latest transcript wins), and memory is bounded by the number of
-//! tracked interactions, not by the number of events. CPU work runs in `spawn_blocking`.
+//! tracked interactions, not by the number of events. Each tracked interaction keeps a
+//! [`Conversation`] so the query window can be limited by turns and by age. CPU work runs in
+//! `spawn_blocking`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -14,13 +16,22 @@ use tokio_util::sync::CancellationToken;
 
 use super::settings::PipelineSettings;
 use super::QueueInput;
+use super::StageCounters;
 use crate::domain::{Article, InteractionEvent, LegScores};
+use crate::interaction::{Conversation, WindowConfig};
 use crate::kb::KbHandle;
 use crate::nlp::{keyphrases, Embedder};
 
-/// A transcript waiting for its debounce to elapse.
+/// An interaction the stage tracks: its turns, and whether an update waits for its debounce.
+struct Tracked {
+    conversation: Conversation,
+    last_update: TokioInstant,
+    pending: Option<PendingUpdate>,
+}
+
+/// A transcript update waiting for its debounce to elapse.
+#[derive(Clone, Copy)]
 struct PendingUpdate {
-    transcript: String,
     first_unprocessed: TokioInstant,
     last_update: TokioInstant,
     received_ms: u64,
@@ -47,35 +58,37 @@ pub(crate) struct ExtractStage {
     pub out: mpsc::Sender<QueueInput>,
     /// While `true`, active transcripts are dropped (suggestions paused from the tray).
     pub paused: watch::Receiver<bool>,
+    pub counters: Arc<StageCounters>,
 }
 
 impl ExtractStage {
     pub async fn run(self, mut rx: mpsc::Receiver<InteractionEvent>, cancel: CancellationToken) {
-        let mut pending: HashMap<String, PendingUpdate> = HashMap::new();
+        let mut tracked: HashMap<String, Tracked> = HashMap::new();
         loop {
-            let due = self.next_due(&pending);
+            let due = self.next_due(&tracked);
             tokio::select! {
                 _ = cancel.cancelled() => break,
                 ev = rx.recv() => match ev {
                     Some(ev) => {
-                        if !self.absorb(ev, &mut pending).await { break; }
+                        if !self.absorb(ev, &mut tracked).await { break; }
                         while let Ok(ev) = rx.try_recv() {
-                            if !self.absorb(ev, &mut pending).await { return; }
+                            if !self.absorb(ev, &mut tracked).await { return; }
                         }
                     }
                     None => break,
                 },
                 _ = sleep_until_opt(due) => {
                     let now = TokioInstant::now();
-                    let ready: Vec<String> = pending
+                    let ready: Vec<String> = tracked
                         .iter()
-                        .filter(|(_, p)| self.is_due(p, now))
+                        .filter(|(_, t)| t.pending.is_some_and(|p| self.is_due(&p, now)))
                         .map(|(id, _)| id.clone())
                         .collect();
                     for id in ready {
-                        if let Some(update) = pending.remove(&id) {
-                            if !self.process(id, update).await { return; }
-                        }
+                        let Some(t) = tracked.get_mut(&id) else { continue };
+                        let Some(update) = t.pending.take() else { continue };
+                        let window = t.conversation.window_text(&self.window_config(), now.into_std());
+                        if !self.process(id, update, window).await { return; }
                     }
                 }
             }
@@ -83,10 +96,17 @@ impl ExtractStage {
     }
 
     /// Folds one event into the pending map; `false` when the queue is gone.
-    async fn absorb(
+    async fn absorb(&self, ev: InteractionEvent, tracked: &mut HashMap<String, Tracked>) -> bool {
+        self.counters.event_received();
+        let keep_going = self.absorb_event(ev, tracked).await;
+        self.counters.set_tracked(tracked.len());
+        keep_going
+    }
+
+    async fn absorb_event(
         &self,
         ev: InteractionEvent,
-        pending: &mut HashMap<String, PendingUpdate>,
+        tracked: &mut HashMap<String, Tracked>,
     ) -> bool {
         match ev {
             InteractionEvent::Active(_) if *self.paused.borrow() => true,
@@ -97,26 +117,38 @@ impl ExtractStage {
                 }
                 let now = TokioInstant::now();
                 let id = active.interaction_id;
-                if !pending.contains_key(&id)
-                    && pending.len() >= self.settings.max_tracked_interactions
+                if !tracked.contains_key(&id)
+                    && tracked.len() >= self.settings.max_tracked_interactions
                 {
-                    evict_oldest(pending);
+                    evict_oldest(tracked);
                 }
-                let entry = pending.entry(id).or_insert_with(|| PendingUpdate {
-                    transcript: String::new(),
-                    first_unprocessed: now,
+                let entry = tracked.entry(id).or_insert_with(|| Tracked {
+                    conversation: Conversation::new(),
                     last_update: now,
-                    received_ms: super::now_ms(),
+                    pending: None,
                 });
-                entry.transcript = transcript;
-                entry.last_update = now;
+                if entry
+                    .conversation
+                    .update_transcript(&transcript, now.into_std())
+                {
+                    entry.last_update = now;
+                    if entry.pending.is_some() {
+                        self.counters.update_coalesced();
+                    }
+                    let pending = entry.pending.get_or_insert(PendingUpdate {
+                        first_unprocessed: now,
+                        last_update: now,
+                        received_ms: super::now_ms(),
+                    });
+                    pending.last_update = now;
+                }
                 true
             }
             InteractionEvent::Ended {
                 interaction_id,
                 state,
             } => {
-                pending.remove(&interaction_id);
+                tracked.remove(&interaction_id);
                 self.out
                     .send(QueueInput::Ended {
                         interaction_id,
@@ -133,9 +165,17 @@ impl ExtractStage {
             || now >= p.first_unprocessed + self.settings.max_wait
     }
 
-    fn next_due(&self, pending: &HashMap<String, PendingUpdate>) -> Option<TokioInstant> {
-        pending
+    fn window_config(&self) -> WindowConfig {
+        WindowConfig {
+            max_turns: Some(self.settings.window_turns),
+            max_age: self.settings.window_max_age,
+        }
+    }
+
+    fn next_due(&self, tracked: &HashMap<String, Tracked>) -> Option<TokioInstant> {
+        tracked
             .values()
+            .filter_map(|t| t.pending)
             .map(|p| {
                 (p.last_update + self.settings.debounce)
                     .min(p.first_unprocessed + self.settings.max_wait)
@@ -144,12 +184,20 @@ impl ExtractStage {
     }
 
     /// Builds the query and retrieves; `false` when the queue is gone.
-    async fn process(&self, interaction_id: String, update: PendingUpdate) -> bool {
+    async fn process(&self, interaction_id: String, update: PendingUpdate, window: String) -> bool {
         // Latency is measured from here: the deliberate debounce wait is configuration, not processing time.
         let started = Instant::now();
-        let window = recent_turns(&update.transcript, self.settings.window_turns);
+        self.counters.retrieval_started();
         let embedder = self.embedder.clone();
         let snapshot = self.kb.snapshot();
+        if snapshot.is_empty() {
+            let input = QueueInput::NoSuggestion {
+                interaction_id,
+                reason: "no suggestion: the knowledge base is empty (first sync still running?)"
+                    .into(),
+            };
+            return self.out.send(input).await.is_ok();
+        }
         let settings = self.settings.clone();
         let query_window = window.clone();
         let result = tokio::task::spawn_blocking(move || {
@@ -221,25 +269,14 @@ pub(crate) fn retrieve_for_window(
     Ok((phrases.into_iter().map(|p| p.text).collect(), candidates))
 }
 
-/// The last `turns` non-empty lines of a transcript (one line per turn).
-pub fn recent_turns(transcript: &str, turns: usize) -> String {
-    let lines: Vec<&str> = transcript
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect();
-    let start = lines.len().saturating_sub(turns.max(1));
-    lines[start..].join("\n")
-}
-
-fn evict_oldest(pending: &mut HashMap<String, PendingUpdate>) {
-    if let Some(oldest) = pending
+fn evict_oldest(tracked: &mut HashMap<String, Tracked>) {
+    if let Some(oldest) = tracked
         .iter()
-        .min_by_key(|(_, p)| p.last_update)
+        .min_by_key(|(_, t)| t.last_update)
         .map(|(id, _)| id.clone())
     {
         tracing::debug!(interaction_id = %oldest, "dropping the least recently updated interaction");
-        pending.remove(&oldest);
+        tracked.remove(&oldest);
     }
 }
 
@@ -247,21 +284,5 @@ async fn sleep_until_opt(due: Option<TokioInstant>) {
     match due {
         Some(at) => tokio::time::sleep_until(at).await,
         None => std::future::pending().await,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn window_keeps_the_last_turns() {
-        let t = "Customer: a\nAgent: b\n\nCustomer: c\nAgent: d";
-        assert_eq!(recent_turns(t, 2), "Customer: c\nAgent: d");
-        assert_eq!(
-            recent_turns(t, 10),
-            "Customer: a\nAgent: b\nCustomer: c\nAgent: d"
-        );
-        assert_eq!(recent_turns("", 3), "");
     }
 }

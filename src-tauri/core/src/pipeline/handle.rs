@@ -15,6 +15,7 @@ use super::kb_sync::{KbStatus, KbSyncStage, RefreshRequest};
 use super::publisher::PublisherStage;
 use super::queue_task::{QueueCommand, QueueTask, StatusInputs};
 use super::settings::PipelineSettings;
+use super::{CountersSnapshot, StageCounters};
 use crate::domain::Article;
 use crate::events::{ConnectionStatus, EventSource};
 use crate::kb::client::KnowledgeSource;
@@ -75,6 +76,7 @@ pub struct PipelineHandle {
     refresh: mpsc::Sender<RefreshRequest>,
     paused: Arc<watch::Sender<bool>>,
     kb: Arc<KbHandle>,
+    counters: Arc<StageCounters>,
     cancel: CancellationToken,
     tracker: TaskTracker,
 }
@@ -96,6 +98,7 @@ pub fn start(
     let (command_tx, command_rx) = mpsc::channel(64);
     let (refresh_tx, refresh_rx) = mpsc::channel(4);
     let outbox_notify = Arc::new(tokio::sync::Notify::new());
+    let counters = Arc::new(StageCounters::default());
 
     let kb_articles = deps.kb.snapshot().len();
     let (kb_status_tx, kb_status_rx) = watch::channel(KbStatus {
@@ -122,6 +125,7 @@ pub fn start(
         settings: settings.clone(),
         out: queue_in_tx,
         paused: paused_rx.clone(),
+        counters: counters.clone(),
     };
     let kb_sync = KbSyncStage {
         source: deps.knowledge,
@@ -153,6 +157,7 @@ pub fn start(
         refresh: refresh_tx,
         paused: Arc::new(paused_tx),
         kb: deps.kb,
+        counters,
         cancel,
         tracker,
     })
@@ -218,6 +223,11 @@ impl PipelineHandle {
             .await
             .map_err(|_| PipelineError::Stopped)?;
         rx.await.map_err(|_| PipelineError::Stopped)?
+    }
+
+    /// Events received, coalesced, retrievals run and interactions tracked (back-pressure at work).
+    pub fn counters(&self) -> CountersSnapshot {
+        self.counters.snapshot()
     }
 
     /// While paused, incoming transcripts produce no suggestions.

@@ -8,6 +8,7 @@
 //! Every stage selects on its work and the cancellation token; `shutdown` cancels and waits, bounded.
 
 pub mod api;
+mod counters;
 mod extract;
 mod handle;
 mod kb_sync;
@@ -15,7 +16,8 @@ mod publisher;
 mod queue_task;
 mod settings;
 
-pub use extract::{recent_turns, Suggestions};
+pub use counters::{CountersSnapshot, StageCounters};
+pub use extract::Suggestions;
 pub use handle::{start, PipelineDeps, PipelineError, PipelineHandle};
 pub use settings::{AutoApprove, PipelineSettings};
 

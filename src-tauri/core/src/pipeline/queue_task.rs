@@ -214,8 +214,19 @@ impl QueueTask {
         }
         for action in self.queue.auto_actions(&queued) {
             let who = crate::queue::AUTO_APPROVE_ACTOR;
+            let card_id = match &action {
+                CardAction::Approve { card_id } => card_id.clone(),
+                _ => String::new(),
+            };
             if let Err(error) = self.act(action, who) {
-                tracing::warn!(%error, "auto-approval failed");
+                tracing::warn!(%error, %card_id, "auto-approval failed");
+                if let PipelineError::Storage(reason) = error {
+                    self.emit(PipelineEvent::ApprovalNotSaved {
+                        interaction_id: s.interaction_id.clone(),
+                        card_id,
+                        reason,
+                    });
+                }
             }
         }
     }

@@ -14,6 +14,8 @@ pub struct PipelineSettings {
     pub max_wait: Duration,
     /// How many recent turns make up the query window.
     pub window_turns: usize,
+    /// Only turns that changed within this long join the window (`None` = no age limit).
+    pub window_max_age: Option<Duration>,
     /// Cards per suggestion round.
     pub top_k: usize,
     /// Below this fused score no card is queued.
@@ -37,6 +39,7 @@ impl Default for PipelineSettings {
             debounce: Duration::from_millis(300),
             max_wait: Duration::from_millis(1500),
             window_turns: 6,
+            window_max_age: None,
             top_k: 3,
             min_score: 0.35,
             dense_weight: 0.6,

@@ -4,7 +4,8 @@
 //! 2. Tokenise: words keep internal `-_.'/` (`E-1234`, `0x80070005`, `v2.1`); other punctuation
 //!    ends a phrase. Identifiers (a digit plus a letter, or ≥ 4 digits) keep their original case.
 //! 3. Stop-words and call-center filler (`um`, `you know`, `thank you for calling`, `let me check`, ...)
-//!    are removed; candidates are maximal runs of the remaining words, cut into pieces of ≤ 3 words.
+//!    are removed, and so are names after an introduction ("this is Olivia", "my name is Diego",
+//!    see `names`); candidates are maximal runs of the remaining words, cut into pieces of ≤ 3 words.
 //! 4. RAKE word score = degree / frequency over all candidate occurrences; a phrase's RAKE score is
 //!    the sum over its words. Phrase score = Σ over occurrences of (recency × speaker weight) × RAKE
 //!    score, where recency = `decay^(turns since the last turn)`; identifiers are also scored alone,
@@ -13,6 +14,7 @@
 //! Pure and deterministic (ties broken by text). The seed's single-token method lives in [`seed`].
 
 mod lexicon;
+mod names;
 pub mod seed;
 
 use std::collections::{HashMap, HashSet};
@@ -189,6 +191,7 @@ fn split_turns(text: &str) -> Vec<Turn> {
     }
     turns.retain(|t| t.tokens.iter().any(|tok| matches!(tok, Token::Word(_))));
     for turn in &mut turns {
+        names::remove_introduced_names(&mut turn.tokens, turn.speaker);
         remove_filler(&mut turn.tokens);
     }
     turns
