@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Supervisor Assist needs and is missing; fast when everything is already there.
 #   scripts/install-deps.sh          # to build and run the app (demo included)
-#   scripts/install-deps.sh --tests  # plus what the test suite needs (Xvfb, WebDriver, gnome-keyring, tauri-driver, npm packages)
+#   scripts/install-deps.sh --tests  # plus what the test suite needs (Xvfb, WebDriver, gnome-keyring, tauri-driver, cargo-fuzz, npm packages)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,6 +36,10 @@ if (( want_tests )); then
   if ! command -v tauri-driver >/dev/null; then
     echo "install-deps: installing tauri-driver 2.1.0"
     cargo install tauri-driver --locked --version 2.1.0 --quiet
+  fi
+  if ! command -v cargo-fuzz >/dev/null; then
+    echo "install-deps: installing cargo-fuzz 0.13.2"
+    cargo install cargo-fuzz --locked --version 0.13.2 --quiet
   fi
 fi
 if [[ -f package-lock.json ]] && command -v npm >/dev/null; then

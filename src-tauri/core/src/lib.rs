@@ -27,6 +27,8 @@ pub mod config;
 pub mod domain;
 pub mod eval;
 pub mod events;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod interaction;
 pub mod kb;
 pub mod metrics;

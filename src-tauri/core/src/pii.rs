@@ -4,7 +4,8 @@
 //! [`redact`] replaces, in this order:
 //! - e-mail addresses → `[EMAIL]`;
 //! - phone numbers in `+` (E.164 / international) form → `[PHONE]`;
-//! - payment card numbers (13–19 digits, optionally grouped by spaces or dashes, first digit 2–6,
+//! - payment card numbers (13–19 digits, optionally grouped by spaces or dashes, first digit 2–6, found anywhere
+//!   inside a longer run of digit groups,
 //!   **Luhn-valid only**) → `[CARD]`;
 //! - US social security numbers `###-##-####` (area not 000/666/9xx, group not 00, serial not 0000) → `[SSN]`;
 //! - North American phone numbers `(xxx) xxx-xxxx`, `xxx-xxx-xxxx`, `xxx.xxx.xxxx` (NANP rules:
@@ -32,7 +33,7 @@ pub const PHONE_TOKEN: &str = "[PHONE]";
 struct Patterns {
     email: Regex,
     plus_phone: Regex,
-    card: Regex,
+    card_run: Regex,
     ssn: Regex,
     na_phone: Regex,
 }
@@ -42,8 +43,8 @@ fn patterns() -> &'static Patterns {
     PATTERNS.get_or_init(|| Patterns {
         email: compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}"),
         plus_phone: compile(r"\+\d{1,3}(?:[ .\-]?(?:\(\d{1,4}\)|\d{1,4})){1,7}"),
-        card: compile(r"\b\d(?:[ \-]?\d){12,18}\b"),
-        ssn: compile(r"\b\d{3}-\d{2}-\d{4}\b"),
+        card_run: compile(r"\b[0-9]+(?:[ \-][0-9]+)*\b"),
+        ssn: compile(r"\b[0-9]{3}-[0-9]{2}-[0-9]{4}\b"),
         na_phone: compile(
             r"(?:\+?1[ .\-]?)?(?:\([2-9]\d{2}\) ?|\b[2-9]\d{2}[.\-])[2-9]\d{2}[.\-]\d{4}\b",
         ),
@@ -61,7 +62,7 @@ pub fn redact(text: &str) -> Cow<'_, str> {
     let p = patterns();
     let text = replace_accepted(Cow::Borrowed(text), &p.email, EMAIL_TOKEN, |_, _| true);
     let text = replace_accepted(text, &p.plus_phone, PHONE_TOKEN, is_international_phone);
-    let text = replace_accepted(text, &p.card, CARD_TOKEN, is_card_number);
+    let text = replace_cards(text, &p.card_run);
     let text = replace_accepted(text, &p.ssn, SSN_TOKEN, is_ssn);
     replace_accepted(text, &p.na_phone, PHONE_TOKEN, standalone)
 }
@@ -93,12 +94,73 @@ fn replace_accepted<'a>(
     }
 }
 
+/// Replaces card numbers: within each run of digit groups (single space or dash between groups), the longest
+/// group-aligned stretch of 13–19 digits starting at each group that passes [`is_card_span`], left to right.
+/// A run longer than one card (`4111 1111 1111 1111 123`, a CVV after the number) still has its card found.
+fn replace_cards<'a>(text: Cow<'a, str>, card_run: &Regex) -> Cow<'a, str> {
+    let spans: Vec<(usize, usize)> = card_run
+        .find_iter(&text)
+        .flat_map(|run| card_spans(&text, &run))
+        .collect();
+    if spans.is_empty() {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut copied_up_to = 0;
+    for (start, end) in spans {
+        out.push_str(&text[copied_up_to..start]);
+        out.push_str(CARD_TOKEN);
+        copied_up_to = end;
+    }
+    out.push_str(&text[copied_up_to..]);
+    Cow::Owned(out)
+}
+
+/// Byte spans of the card numbers inside one run of digit groups.
+fn card_spans(hay: &str, run: &Match<'_>) -> Vec<(usize, usize)> {
+    let groups: Vec<(usize, usize)> = run
+        .as_str()
+        .split([' ', '-'])
+        .scan(run.start(), |at, group| {
+            let span = (*at, *at + group.len());
+            *at += group.len() + 1;
+            Some(span)
+        })
+        .collect();
+    let mut spans = Vec::new();
+    let mut first = 0;
+    while first < groups.len() {
+        let mut found = None;
+        for last in first..groups.len() {
+            let (start, end) = (groups[first].0, groups[last].1);
+            if digits(&hay[start..end]).len() > 19 {
+                break;
+            }
+            if is_card_span(hay, start, end) {
+                found = Some(last);
+            }
+        }
+        match found {
+            Some(last) => {
+                spans.push((groups[first].0, groups[last].1));
+                first = last + 1;
+            }
+            None => first += 1,
+        }
+    }
+    spans
+}
+
 /// True when the match is not glued to an identifier: the character before is not alphanumeric
 /// or identifier punctuation, and the one after is neither (a sentence-ending `.` is fine).
 fn standalone(hay: &str, m: &Match<'_>) -> bool {
+    standalone_span(hay, m.start(), m.end())
+}
+
+fn standalone_span(hay: &str, start: usize, end: usize) -> bool {
     let glue = |c: char| c.is_alphanumeric() || matches!(c, '-' | '_' | '/' | '\\' | '+' | '@');
-    let before = hay[..m.start()].chars().next_back();
-    let mut after = hay[m.end()..].chars();
+    let before = hay[..start].chars().next_back();
+    let mut after = hay[end..].chars();
     let next = after.next();
     let next_next = after.next();
     let before_ok = !before.is_some_and(|c| glue(c) || c == '.');
@@ -122,10 +184,13 @@ fn is_international_phone(hay: &str, m: &Match<'_>) -> bool {
     (8..=15).contains(&count) && standalone(hay, m)
 }
 
-fn is_card_number(hay: &str, m: &Match<'_>) -> bool {
-    let d = digits(m.as_str());
+fn is_card_span(hay: &str, start: usize, end: usize) -> bool {
+    let d = digits(&hay[start..end]);
     let plausible_issuer = matches!(d.first(), Some(2..=6));
-    plausible_issuer && luhn_valid(&d) && standalone(hay, m)
+    (13..=19).contains(&d.len())
+        && plausible_issuer
+        && luhn_valid(&d)
+        && standalone_span(hay, start, end)
 }
 
 /// The Luhn (mod 10) check used by payment card numbers; `digits` are values 0–9.
@@ -193,6 +258,20 @@ mod tests {
             "Card 4111 1111 1111 1111, ssn 123-45-6789, mail a.b@c.io, call (415) 555-0132.",
         );
         assert_eq!(out, "Card [CARD], ssn [SSN], mail [EMAIL], call [PHONE].");
+    }
+
+    #[test]
+    fn a_card_inside_a_longer_digit_run_is_found() {
+        // Fuzz finds: the greedy 19-digit candidate failed Luhn and hid the card inside it.
+        assert_eq!(redact("4111 1111 1111 1111 123"), "[CARD] 123");
+        assert_eq!(redact("press 5 4111 1111 1111 1111"), "press 5 [CARD]");
+        assert_eq!(redact("41111111111111115"), "41111111111111115");
+    }
+
+    #[test]
+    fn non_ascii_digits_do_not_break_matching() {
+        let arabic_indic = "\u{663}\u{663}\u{663}-45-6789";
+        assert_eq!(redact(arabic_indic), arabic_indic);
     }
 
     #[test]

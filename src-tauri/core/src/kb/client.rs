@@ -142,27 +142,7 @@ impl HttpKnowledgeSource {
     }
 
     fn page_url(&self, page: Option<&serde_json::Value>) -> Result<Url, KbClientError> {
-        let mut url = self.articles_url.clone();
-        match page {
-            None => {}
-            Some(serde_json::Value::Number(n)) => {
-                url.query_pairs_mut().append_pair("page", &n.to_string());
-            }
-            Some(serde_json::Value::String(s)) if s.contains('/') => {
-                url = url
-                    .join(s)
-                    .map_err(|e| KbClientError::Protocol(format!("bad next_page: {e}")))?;
-            }
-            Some(serde_json::Value::String(s)) => {
-                url.query_pairs_mut().append_pair("page", s);
-            }
-            Some(_) => {
-                return Err(KbClientError::Protocol(
-                    "next_page is neither a number nor a string".into(),
-                ))
-            }
-        }
-        Ok(url)
+        next_page_url(&self.articles_url, page)
     }
 
     /// One GET with a bearer token; a 401 invalidates the token and retries once.
@@ -197,6 +177,64 @@ impl HttpKnowledgeSource {
             return Ok(response);
         }
     }
+}
+
+/// One page of the listing, parsed: the usable articles (HTML converted, items without an id dropped) and `next_page`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParsedPage {
+    pub articles: Vec<Article>,
+    pub next_page: Option<serde_json::Value>,
+}
+
+/// Parses one listing page body (`{"items":[…],"next_page":…}`); `page_number` only labels the error.
+pub fn parse_page(body: &[u8], page_number: u32) -> Result<ParsedPage, KbClientError> {
+    let page: Page = serde_json::from_slice(body).map_err(|e| {
+        KbClientError::Protocol(format!("page {page_number} is not the expected JSON: {e}"))
+    })?;
+    Ok(ParsedPage {
+        articles: page
+            .items
+            .into_iter()
+            .filter_map(RawArticle::into_article)
+            .collect(),
+        next_page: page.next_page,
+    })
+}
+
+/// The URL of the page `next_page` names, relative to `articles_url` (`None` = the first page).
+///
+/// A link must stay on the listing's origin (scheme, host, port): the request carries the bearer token, so a page
+/// naming another host or `http:` is refused instead of followed.
+pub fn next_page_url(
+    articles_url: &Url,
+    page: Option<&serde_json::Value>,
+) -> Result<Url, KbClientError> {
+    let mut url = articles_url.clone();
+    match page {
+        None => {}
+        Some(serde_json::Value::Number(n)) => {
+            url.query_pairs_mut().append_pair("page", &n.to_string());
+        }
+        Some(serde_json::Value::String(s)) if s.contains('/') => {
+            url = url
+                .join(s)
+                .map_err(|e| KbClientError::Protocol(format!("bad next_page: {e}")))?;
+            if url.origin() != articles_url.origin() {
+                return Err(KbClientError::Protocol(
+                    "next_page leaves the knowledge API's origin".into(),
+                ));
+            }
+        }
+        Some(serde_json::Value::String(s)) => {
+            url.query_pairs_mut().append_pair("page", s);
+        }
+        Some(_) => {
+            return Err(KbClientError::Protocol(
+                "next_page is neither a number nor a string".into(),
+            ))
+        }
+    }
+    Ok(url)
 }
 
 fn status_error(status: StatusCode) -> KbClientError {
@@ -241,10 +279,11 @@ impl KnowledgeSource for HttpKnowledgeSource {
                 .get(reqwest::header::LAST_MODIFIED)
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned);
-            let page: Page = response.json().await.map_err(|e| {
+            let body = response.bytes().await.map_err(|e| {
                 KbClientError::Protocol(format!("page {page_number} is not the expected JSON: {e}"))
             })?;
-            articles.extend(page.items.into_iter().filter_map(RawArticle::into_article));
+            let page = parse_page(&body, page_number)?;
+            articles.extend(page.articles);
             if status == StatusCode::OK {
                 tracing::debug!(
                     pages = page_number,
@@ -353,5 +392,25 @@ mod tests {
             article("a", "3"),
         ]);
         assert_eq!(unique, vec![article("a", "3"), article("b", "2")]);
+    }
+
+    #[test]
+    fn next_page_links_stay_on_the_listing_origin() {
+        let base = Url::parse("https://kb.example/api/v2/knowledge/articles").unwrap();
+        let link = |s: &str| next_page_url(&base, Some(&serde_json::json!(s)));
+        assert_eq!(
+            link("/api/v2/knowledge/articles?page=2").unwrap().as_str(),
+            "https://kb.example/api/v2/knowledge/articles?page=2"
+        );
+        for hostile in [
+            "https://evil.example/steal",
+            "http://kb.example/x",
+            "//evil.example/x",
+        ] {
+            assert!(
+                matches!(link(hostile), Err(KbClientError::Protocol(_))),
+                "{hostile}"
+            );
+        }
     }
 }

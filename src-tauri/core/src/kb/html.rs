@@ -37,7 +37,10 @@ pub fn html_to_text(html: &str) -> String {
     while i < bytes.len() {
         match bytes[i] {
             b'<' => match consume_markup(&html[i..], &mut out) {
-                Some(used) => i += used,
+                Some(used) => {
+                    out.after_markup();
+                    i += used;
+                }
                 None => {
                     out.text("<");
                     i += 1;
@@ -129,7 +132,11 @@ fn find_ascii_case_insensitive(haystack: &str, needle: &str) -> Option<usize> {
 
 /// Decodes the entity at `s[0] == '&'`; returns the character and the bytes used (a lone `&` stays literal).
 fn decode_entity(s: &str) -> (char, usize) {
-    let window = &s[..s.len().min(34)];
+    let window_end = (0..=s.len().min(34))
+        .rev()
+        .find(|&i| s.is_char_boundary(i))
+        .unwrap_or(0);
+    let window = &s[..window_end];
     let Some(semi) = window.find(';') else {
         return ('&', 1);
     };
@@ -225,6 +232,14 @@ impl TextBuilder {
         self.pending_breaks = self.pending_breaks.max(count);
     }
 
+    /// A literal `<` (or `</`) right before removed markup must not join the text after it into a new tag
+    /// (`<<b>script>` is not `<script>`): separate them.
+    fn after_markup(&mut self) {
+        if self.out.ends_with('<') || self.out.ends_with("</") {
+            self.pending_space = true;
+        }
+    }
+
     fn word_break(&mut self) {
         // Inline tags do not separate words (`<b>re</b>set`); whitespace around them already counts.
     }
@@ -262,6 +277,12 @@ mod tests {
     }
 
     #[test]
+    fn removed_markup_does_not_join_a_literal_angle_into_a_tag() {
+        assert_eq!(html_to_text("<<b>script>x"), "< script>x");
+        assert_eq!(html_to_text("</<i>a"), "</ a");
+    }
+
+    #[test]
     fn hostile_input_terminates() {
         let deep = "<div>".repeat(10_000) + "x" + &"</div>".repeat(10_000);
         assert_eq!(html_to_text(&deep), "x");
@@ -276,6 +297,8 @@ mod tests {
             "&#x110000;",
             "<\u{e9}>",
             "é<p>é",
+            // Fuzz find: the 34-byte entity window used to end inside a multi-byte character.
+            "&aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaé;",
         ] {
             let _ = html_to_text(s);
         }
