@@ -4,4 +4,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/../fuzz"
 command -v cargo-fuzz >/dev/null || { echo "fuzz-build: cargo-fuzz missing (scripts/install-deps.sh --tests)" >&2; exit 1; }
-RUSTC_BOOTSTRAP=1 cargo +stable fuzz build -a
+RUSTC_BOOTSTRAP=1 cargo fuzz build -a ${CARGO_TARGET_DIR:+--target-dir "$CARGO_TARGET_DIR/fuzz"}

@@ -38,6 +38,10 @@ dbus-run-session -- sh -c 'echo -n ci | gnome-keyring-daemon --unlock --componen
   | tee "$LOGDIR/cargo-test.log"
 rust_status=${PIPESTATUS[0]}
 
+stage "fuzz targets build (cargo fuzz build; running them: scripts/fuzz.sh)"
+scripts/fuzz-build.sh 2>&1 | tee "$LOGDIR/fuzz-build.log"
+fuzz_status=${PIPESTATUS[0]}
+
 stage "UI unit tests (node --test tests/ui/)"
 node --test tests/ui/ 2>&1 | tee "$LOGDIR/ui-unit.log"
 ui_status=${PIPESTATUS[0]}
@@ -62,7 +66,7 @@ if [[ -f "$LOGDIR/e2e.log" ]]; then
   ls "$ROOT"/artifacts/screenshots/*.png 2>/dev/null | sed 's/^/  screenshot: /' || true
 fi
 echo "total time: $(( $(date +%s) - start ))s"
-if [[ $rust_status -ne 0 || $ui_status -ne 0 || $e2e_status -ne 0 ]]; then
-  echo "FAILED (rust=$rust_status ui=$ui_status e2e=$e2e_status)" >&2; exit 1
+if [[ $rust_status -ne 0 || $fuzz_status -ne 0 || $ui_status -ne 0 || $e2e_status -ne 0 ]]; then
+  echo "FAILED (rust=$rust_status fuzz-build=$fuzz_status ui=$ui_status e2e=$e2e_status)" >&2; exit 1
 fi
 echo "ALL GREEN"

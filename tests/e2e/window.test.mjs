@@ -1,5 +1,5 @@
 // The queue window against canned suggestions (`--ui-preview`, no network): rendering, keyboard actions,
-// the XSS article rendered inert, the settings window, and the tray's "Refresh KB now" over D-Bus.
+// the XSS article rendered inert, per-window capabilities, the settings window, and the tray's "Refresh KB now" over D-Bus.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { clickTrayItem, launch, screenshot, switchToTitle, waitFor } from "./helpers.mjs";
@@ -69,6 +69,29 @@ describe("queue window (UI preview)", () => {
     assert.deepEqual(probe, { xss: null, scripts: 0, images: 0, handlers: 0, hrefs: ["https://kb.example.com/articles/KB-XSS-TEST", "https://kb.example.com/safe"] });
     await screenshot(browser, "xss-article");
     await browser.keys("Escape");
+  });
+
+  it("the queue window may not call the settings window's commands (per-window capabilities)", async () => {
+    const tryInvoke = (command, args) =>
+      browser.execute(async (c, a) => {
+        try {
+          await window.__TAURI__.core.invoke(c, a);
+          return "allowed";
+        } catch (error) {
+          return String(error);
+        }
+      }, command, args);
+    for (const [command, args] of [
+      ["save_credentials", { clientId: "x", clientSecret: "y" }],
+      ["load_settings", {}],
+      ["test_connection", {}],
+      ["open_logs", {}],
+    ]) {
+      const outcome = await tryInvoke(command, args);
+      assert.match(outcome, /not allowed/i, `${command} from the queue window: ${outcome}`);
+    }
+    // The control: a command the queue window is granted goes through.
+    assert.equal(await tryInvoke("get_status", {}) === "allowed", true);
   });
 
   it("runs 'Refresh KB now' from the tray menu over D-Bus", async () => {
