@@ -129,7 +129,14 @@ struct LogGuard(#[allow(dead_code)] Option<tracing_appender::non_blocking::Worke
 
 /// Runs the tray app until Quit.
 pub fn run(options: cli::CommonArgs) -> anyhow::Result<()> {
-    let app = build_app(tauri::Builder::default())
+    // First plugin, as its docs require: a second launch (desktop entry, autostart, a double click) opens the
+    // running instance's queue window and exits instead of starting a second tray icon and pipeline.
+    let app =
+        tauri::Builder::default().plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
+            tracing::info!("second launch: showing the running instance's queue window");
+            windows::show_queue(app);
+        }));
+    let app = build_app(app)
         .plugin(tauri_plugin_notification::init())
         .setup(move |app| {
             let paths = resolve_paths(app.handle(), options.config.clone())?;

@@ -1,8 +1,9 @@
 // The queue window against canned suggestions (`--ui-preview`, no network): rendering, keyboard actions,
-// the XSS article rendered inert, per-window capabilities, the settings window, and the tray's "Refresh KB now" over D-Bus.
+// the XSS article rendered inert, per-window capabilities, single instance, the settings window, and the tray's "Refresh KB now" over D-Bus.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { clickTrayItem, launch, screenshot, switchToTitle, waitFor } from "./helpers.mjs";
+import { spawnSync } from "node:child_process";
+import { APP, clickTrayItem, launch, screenshot, switchToTitle, waitFor } from "./helpers.mjs";
 
 describe("queue window (UI preview)", () => {
   let app;
@@ -92,6 +93,17 @@ describe("queue window (UI preview)", () => {
     }
     // The control: a command the queue window is granted goes through.
     assert.equal(await tryInvoke("get_status", {}) === "allowed", true);
+  });
+
+  it("a second launch shows the running instance's window and exits (one tray icon)", async () => {
+    // The page's visibility follows the native window (the queue window is not granted window getters).
+    const visible = () => browser.execute(() => document.visibilityState === "visible");
+    assert.equal(await visible(), true);
+    await browser.execute(() => window.__TAURI__.window.getCurrentWindow().hide());
+    await waitFor(async () => (await visible()) === false, "queue window hidden");
+    const second = spawnSync(APP, ["--ui-preview"], { env: app.env, timeout: 30000, encoding: "utf8" });
+    assert.equal(second.status, 0, `second instance exit: ${second.status} ${second.signal} ${second.stderr}`);
+    await waitFor(async () => (await visible()) === true, "the first instance's queue window shown again");
   });
 
   it("runs 'Refresh KB now' from the tray menu over D-Bus", async () => {
