@@ -55,7 +55,7 @@ fn ensure_text_shape(text: &str) -> CheckResult {
 /// No tag, end tag, comment or declaration opener (`<a`, `</a`, `<!`, `<?`) in `text`.
 pub(super) fn ensure_no_markup(text: &str) -> CheckResult {
     for (i, _) in text.match_indices('<') {
-        let rest = text[i + 1..].as_bytes();
+        let rest = &text.as_bytes()[i + 1..];
         let opener = match rest.first() {
             Some(b) if b.is_ascii_alphanumeric() || *b == b'!' || *b == b'?' => true,
             Some(b'/') => rest.get(1).is_some_and(u8::is_ascii_alphanumeric),
