@@ -8,7 +8,9 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use bm25::{Embedder as TermWeigher, EmbedderBuilder, Language};
+use bm25::{
+    DefaultTokenizer, Embedder as TermWeigher, EmbedderBuilder, Language, TokenEmbedder, Tokenizer,
+};
 
 use crate::domain::Article;
 
@@ -30,13 +32,24 @@ pub fn indexed_text(article: &Article) -> String {
 
 impl Bm25Index {
     /// Builds the index for `docs` (slot, text); the average document length is fitted to these texts.
+    ///
+    /// Each text is tokenized once, on several threads (the crate's fit-then-embed would tokenize it twice on one);
+    /// the weights are the crate's own formula, so postings are identical to embedding each text with the fitted
+    /// weigher (`tests::one_pass_build_matches_the_crates_fit_and_embed`). At 10k articles this is most of a warm start.
     pub fn build(docs: &[(u32, String)]) -> Self {
-        let corpus: Vec<&str> = docs.iter().map(|(_, text)| text.as_str()).collect();
-        let weigher =
-            EmbedderBuilder::<u32>::with_fit_to_corpus(Language::English, &corpus).build();
+        let tokenized = tokenize_all(docs);
+        let total_tokens: usize = tokenized.iter().map(Vec::len).sum();
+        let avgdl = if docs.is_empty() {
+            FALLBACK_AVGDL
+        } else {
+            (total_tokens as f64 / docs.len() as f64) as f32
+        };
+        let weigher = EmbedderBuilder::<u32>::with_tokenizer_and_fit_to_corpus(tokenizer(), &[])
+            .avgdl(avgdl)
+            .build();
         let mut postings: HashMap<u32, Vec<Posting>> = HashMap::new();
-        for (slot, text) in docs {
-            for (term, weight) in unique_terms(&weigher, text) {
+        for ((slot, _), terms) in docs.iter().zip(&tokenized) {
+            for (term, weight) in term_weights(terms, avgdl) {
                 postings.entry(term).or_default().push((*slot, weight));
             }
         }
@@ -122,6 +135,76 @@ pub fn top_k_of(scores: &[f32], k: usize) -> Vec<(u32, f32)> {
     hits
 }
 
+/// The bm25 crate's defaults, used by its weigher for queries and by [`term_weights`] for documents.
+const K1: f32 = 1.2;
+const B: f32 = 0.75;
+/// The crate's average document length for an empty corpus (and for a non-positive one).
+const FALLBACK_AVGDL: f32 = 256.0;
+
+fn tokenizer() -> DefaultTokenizer {
+    DefaultTokenizer::new(Language::English)
+}
+
+/// The term ids of every text, in order, tokenized on up to 4 threads.
+fn tokenize_all(docs: &[(u32, String)]) -> Vec<Vec<u32>> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+    if docs.len() < 256 || threads < 2 {
+        let tokenizer = tokenizer();
+        return docs
+            .iter()
+            .map(|(_, text)| term_ids(&tokenizer, text))
+            .collect();
+    }
+    let chunk = docs.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = docs
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    let tokenizer = tokenizer();
+                    part.iter()
+                        .map(|(_, text)| term_ids(&tokenizer, text))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|part| part.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    })
+}
+
+fn term_ids(tokenizer: &DefaultTokenizer, text: &str) -> Vec<u32> {
+    tokenizer
+        .tokenize(text)
+        .iter()
+        .map(|token| <u32 as TokenEmbedder>::embed(token))
+        .collect()
+}
+
+/// Each distinct term of a tokenized document once with its weight: the crate's `Embedder::embed` formula, same
+/// operations in the same order (so the same `f32`).
+fn term_weights(terms: &[u32], avgdl: f32) -> Vec<(u32, f32)> {
+    let avgdl = if avgdl <= 0.0 { FALLBACK_AVGDL } else { avgdl };
+    let mut counts: HashMap<u32, u32> = HashMap::new();
+    for term in terms {
+        *counts.entry(*term).or_insert(0) += 1;
+    }
+    let length = terms.len() as f32;
+    let mut weights: Vec<(u32, f32)> = counts
+        .into_iter()
+        .map(|(term, count)| {
+            let tf = count as f32;
+            let numerator = tf * (K1 + 1.0);
+            let denominator = tf + K1 * (1.0 - B + B * (length / avgdl));
+            (term, numerator / denominator)
+        })
+        .collect();
+    weights.sort_unstable_by_key(|(term, _)| *term);
+    weights
+}
+
 /// Each distinct term of `text` once, with its saturated term-frequency weight.
 fn unique_terms(weigher: &TermWeigher, text: &str) -> Vec<(u32, f32)> {
     let mut seen: HashMap<u32, f32> = HashMap::new();
@@ -131,4 +214,55 @@ fn unique_terms(weigher: &TermWeigher, text: &str) -> Vec<(u32, f32)> {
     let mut terms: Vec<(u32, f32)> = seen.into_iter().collect();
     terms.sort_unstable_by_key(|(term, _)| *term);
     terms
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn docs(n: usize) -> Vec<(u32, String)> {
+        let words = [
+            "printer", "offline", "reset", "password", "the", "queue", "drivers", "refund",
+            "charged", "twice", "router", "firmware", "update", "running", "runs", "keyboard",
+        ];
+        (0..n)
+            .map(|i| {
+                let text: Vec<&str> = (0..(5 + i % 23))
+                    .map(|j| words[(i * 7 + j * 3) % words.len()])
+                    .collect();
+                (i as u32, text.join(" "))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn one_pass_build_matches_the_crates_fit_and_embed() {
+        // 600 documents: above the threshold, so the threaded path is the one compared.
+        let docs = docs(600);
+        let index = Bm25Index::build(&docs);
+        let corpus: Vec<&str> = docs.iter().map(|(_, t)| t.as_str()).collect();
+        let fitted = EmbedderBuilder::<u32>::with_fit_to_corpus(Language::English, &corpus).build();
+        assert_eq!(index.weigher.avgdl(), fitted.avgdl());
+        let mut expected: HashMap<u32, Vec<Posting>> = HashMap::new();
+        for (slot, text) in &docs {
+            for (term, weight) in unique_terms(&fitted, text) {
+                expected.entry(term).or_default().push((*slot, weight));
+            }
+        }
+        assert_eq!(index.postings.len(), expected.len());
+        for (term, list) in &expected {
+            assert_eq!(
+                index.postings[term].as_slice(),
+                list.as_slice(),
+                "term {term}"
+            );
+        }
+    }
+
+    #[test]
+    fn empty_corpus_uses_the_crates_fallback() {
+        let index = Bm25Index::build(&[]);
+        assert_eq!(index.weigher.avgdl(), FALLBACK_AVGDL);
+        assert!(index.top_k("printer", 0, 3).is_empty());
+    }
 }
