@@ -10,7 +10,6 @@ use assist_core::auth::secrets::MemoryStore;
 use assist_core::auth::token::build_http_client;
 use assist_core::auth::{AccessToken, AuthError, OAuthTokenSource, TokenSettings, TokenSource};
 use assist_core::config::Config;
-use assist_core::events::backoff::Backoff;
 use assist_core::events::{ConnectionStatus, EventSource, WsEventSource, WsSettings};
 use async_trait::async_trait;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
@@ -151,19 +150,8 @@ impl TokenSource for FixedToken {
 #[tokio::test]
 async fn wss_to_an_untrusted_certificate_is_refused() {
     let server = SelfSignedServer::start().await;
-    let config = config_for(&server);
-    let settings = WsSettings {
-        url: config.events_url.clone(),
-        ping_interval: Duration::from_secs(30),
-        pong_timeout: Duration::from_secs(10),
-        connect_timeout: Duration::from_secs(5),
-        max_frame_bytes: 1 << 20,
-        backoff: Backoff::new(
-            Duration::from_millis(50),
-            Duration::from_millis(200),
-            Duration::from_secs(1),
-        ),
-    };
+    // The app's own settings (its backoff retries within the test's 10 s wait).
+    let settings = WsSettings::from(&config_for(&server));
     let source = WsEventSource::new(settings, Arc::new(FixedToken));
     let stats = source.stats();
     let (tx, _events) = mpsc::channel(4);
