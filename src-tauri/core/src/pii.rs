@@ -74,24 +74,12 @@ fn replace_accepted<'a>(
     token: &str,
     accept: impl Fn(&str, &Match<'_>) -> bool,
 ) -> Cow<'a, str> {
-    let mut out: Option<String> = None;
-    let mut copied_up_to = 0;
-    for m in re.find_iter(&text) {
-        if !accept(&text, &m) {
-            continue;
-        }
-        let buf = out.get_or_insert_with(|| String::with_capacity(text.len()));
-        buf.push_str(&text[copied_up_to..m.start()]);
-        buf.push_str(token);
-        copied_up_to = m.end();
-    }
-    match out {
-        None => text,
-        Some(mut buf) => {
-            buf.push_str(&text[copied_up_to..]);
-            Cow::Owned(buf)
-        }
-    }
+    let spans: Vec<(usize, usize)> = re
+        .find_iter(&text)
+        .filter(|m| accept(&text, m))
+        .map(|m| (m.start(), m.end()))
+        .collect();
+    replace_spans(text, &spans, token)
 }
 
 /// Replaces card numbers: within each run of digit groups (single space or dash between groups), the longest
@@ -102,14 +90,19 @@ fn replace_cards<'a>(text: Cow<'a, str>, card_run: &Regex) -> Cow<'a, str> {
         .find_iter(&text)
         .flat_map(|run| card_spans(&text, &run))
         .collect();
+    replace_spans(text, &spans, CARD_TOKEN)
+}
+
+/// `text` with each (start, end) byte span, in order and not overlapping, replaced by `token`; borrowed when none.
+fn replace_spans<'a>(text: Cow<'a, str>, spans: &[(usize, usize)], token: &str) -> Cow<'a, str> {
     if spans.is_empty() {
         return text;
     }
     let mut out = String::with_capacity(text.len());
     let mut copied_up_to = 0;
-    for (start, end) in spans {
+    for &(start, end) in spans {
         out.push_str(&text[copied_up_to..start]);
-        out.push_str(CARD_TOKEN);
+        out.push_str(token);
         copied_up_to = end;
     }
     out.push_str(&text[copied_up_to..]);

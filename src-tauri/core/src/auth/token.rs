@@ -27,7 +27,7 @@ const DEFAULT_EXPIRES_IN: u64 = 3600;
 
 /// A reqwest client with the configured timeouts, shared by every HTTP adapter.
 ///
-/// TLS is rustls with the webpki roots and certificate verification on; nothing in the configuration can turn it off
+/// TLS is rustls verifying against the OS trust store (reqwest's platform verifier); nothing in the configuration can turn it off
 /// (`tests/io_tls.rs`). Redirects are not followed: a 307/308 would resend the token request's client secret to
 /// wherever the `Location` points, and the CXone API does not redirect (a 3xx surfaces as an error).
 pub fn build_http_client(config: &Config) -> Result<reqwest::Client, reqwest::Error> {
