@@ -8,9 +8,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use bm25::{
-    DefaultTokenizer, Embedder as TermWeigher, EmbedderBuilder, Language, TokenEmbedder, Tokenizer,
-};
+use bm25::{DefaultTokenizer, Language, TokenEmbedder, Tokenizer};
 
 use crate::domain::Article;
 
@@ -20,7 +18,9 @@ type Posting = (u32, f32);
 /// An immutable BM25 index; [`Bm25Index::with_changes`] returns an updated copy sharing untouched posting lists.
 #[derive(Clone)]
 pub struct Bm25Index {
-    weigher: Arc<TermWeigher>,
+    tokenizer: Arc<DefaultTokenizer>,
+    /// Average document length (tokens) of the corpus the index was built from.
+    avgdl: f32,
     postings: HashMap<u32, Arc<Vec<Posting>>>,
     live_docs: usize,
 }
@@ -37,16 +37,14 @@ impl Bm25Index {
     /// the weights are the crate's own formula, so postings are identical to embedding each text with the fitted
     /// weigher (`tests::one_pass_build_matches_the_crates_fit_and_embed`). At 10k articles this is most of a warm start.
     pub fn build(docs: &[(u32, String)]) -> Self {
-        let tokenized = tokenize_all(docs);
+        let tokenizer = tokenizer();
+        let tokenized = tokenize_all(&tokenizer, docs);
         let total_tokens: usize = tokenized.iter().map(Vec::len).sum();
         let avgdl = if docs.is_empty() {
             FALLBACK_AVGDL
         } else {
             (total_tokens as f64 / docs.len() as f64) as f32
         };
-        let weigher = EmbedderBuilder::<u32>::with_tokenizer_and_fit_to_corpus(tokenizer(), &[])
-            .avgdl(avgdl)
-            .build();
         let mut postings: HashMap<u32, Vec<Posting>> = HashMap::new();
         for ((slot, _), terms) in docs.iter().zip(&tokenized) {
             for (term, weight) in term_weights(terms, avgdl) {
@@ -54,7 +52,8 @@ impl Bm25Index {
             }
         }
         Self {
-            weigher: Arc::new(weigher),
+            tokenizer: Arc::new(tokenizer),
+            avgdl,
             postings: postings
                 .into_iter()
                 .map(|(k, v)| (k, Arc::new(v)))
@@ -77,14 +76,14 @@ impl Bm25Index {
     pub fn with_changes(&self, removed: &[(u32, String)], added: &[(u32, String)]) -> Self {
         let mut next = self.clone();
         for (slot, text) in removed {
-            for (term, _) in unique_terms(&self.weigher, text) {
+            for term in self.distinct_terms(text) {
                 if let Some(list) = next.postings.get_mut(&term) {
                     Arc::make_mut(list).retain(|(s, _)| s != slot);
                 }
             }
         }
         for (slot, text) in added {
-            for (term, weight) in unique_terms(&self.weigher, text) {
+            for (term, weight) in term_weights(&term_ids(&self.tokenizer, text), self.avgdl) {
                 Arc::make_mut(next.postings.entry(term).or_default()).push((*slot, weight));
             }
         }
@@ -96,7 +95,7 @@ impl Bm25Index {
     pub fn score_all(&self, query: &str, slot_count: usize) -> Vec<f32> {
         let mut scores = vec![0f32; slot_count];
         let n = self.live_docs as f32;
-        for (term, _) in unique_terms(&self.weigher, query) {
+        for term in self.distinct_terms(query) {
             let Some(list) = self.postings.get(&term) else {
                 continue;
             };
@@ -109,6 +108,14 @@ impl Bm25Index {
             }
         }
         scores
+    }
+
+    /// Each term of `text` once (sorted).
+    fn distinct_terms(&self, text: &str) -> Vec<u32> {
+        let mut terms = term_ids(&self.tokenizer, text);
+        terms.sort_unstable();
+        terms.dedup();
+        terms
     }
 
     /// The `k` best (slot, score) pairs with score > 0, best first, ties by slot.
@@ -135,7 +142,7 @@ pub fn top_k_of(scores: &[f32], k: usize) -> Vec<(u32, f32)> {
     hits
 }
 
-/// The bm25 crate's defaults, used by its weigher for queries and by [`term_weights`] for documents.
+/// The bm25 crate's defaults (its `Embedder`'s k1 and b).
 const K1: f32 = 1.2;
 const B: f32 = 0.75;
 /// The crate's average document length for an empty corpus (and for a non-positive one).
@@ -146,13 +153,12 @@ fn tokenizer() -> DefaultTokenizer {
 }
 
 /// The term ids of every text, in order, tokenized on up to 4 threads.
-fn tokenize_all(docs: &[(u32, String)]) -> Vec<Vec<u32>> {
+fn tokenize_all(tokenizer: &DefaultTokenizer, docs: &[(u32, String)]) -> Vec<Vec<u32>> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
     if docs.len() < 256 || threads < 2 {
-        let tokenizer = tokenizer();
         return docs
             .iter()
-            .map(|(_, text)| term_ids(&tokenizer, text))
+            .map(|(_, text)| term_ids(tokenizer, text))
             .collect();
     }
     let chunk = docs.len().div_ceil(threads);
@@ -161,9 +167,8 @@ fn tokenize_all(docs: &[(u32, String)]) -> Vec<Vec<u32>> {
             .chunks(chunk)
             .map(|part| {
                 scope.spawn(move || {
-                    let tokenizer = tokenizer();
                     part.iter()
-                        .map(|(_, text)| term_ids(&tokenizer, text))
+                        .map(|(_, text)| term_ids(tokenizer, text))
                         .collect::<Vec<_>>()
                 })
             })
@@ -205,20 +210,22 @@ fn term_weights(terms: &[u32], avgdl: f32) -> Vec<(u32, f32)> {
     weights
 }
 
-/// Each distinct term of `text` once, with its saturated term-frequency weight.
-fn unique_terms(weigher: &TermWeigher, text: &str) -> Vec<(u32, f32)> {
-    let mut seen: HashMap<u32, f32> = HashMap::new();
-    for token in weigher.embed(text).iter() {
-        seen.insert(token.index, token.value);
-    }
-    let mut terms: Vec<(u32, f32)> = seen.into_iter().collect();
-    terms.sort_unstable_by_key(|(term, _)| *term);
-    terms
-}
-
 #[cfg(test)]
 mod tests {
+    use bm25::{Embedder, EmbedderBuilder};
+
     use super::*;
+
+    /// The reference: each distinct term of `text` with the weight the bm25 crate's own embedder gives it.
+    fn unique_terms(weigher: &Embedder, text: &str) -> Vec<(u32, f32)> {
+        let mut seen: HashMap<u32, f32> = HashMap::new();
+        for token in weigher.embed(text).iter() {
+            seen.insert(token.index, token.value);
+        }
+        let mut terms: Vec<(u32, f32)> = seen.into_iter().collect();
+        terms.sort_unstable_by_key(|(term, _)| *term);
+        terms
+    }
 
     fn docs(n: usize) -> Vec<(u32, String)> {
         let words = [
@@ -242,7 +249,7 @@ mod tests {
         let index = Bm25Index::build(&docs);
         let corpus: Vec<&str> = docs.iter().map(|(_, t)| t.as_str()).collect();
         let fitted = EmbedderBuilder::<u32>::with_fit_to_corpus(Language::English, &corpus).build();
-        assert_eq!(index.weigher.avgdl(), fitted.avgdl());
+        assert_eq!(index.avgdl, fitted.avgdl());
         let mut expected: HashMap<u32, Vec<Posting>> = HashMap::new();
         for (slot, text) in &docs {
             for (term, weight) in unique_terms(&fitted, text) {
@@ -262,7 +269,7 @@ mod tests {
     #[test]
     fn empty_corpus_uses_the_crates_fallback() {
         let index = Bm25Index::build(&[]);
-        assert_eq!(index.weigher.avgdl(), FALLBACK_AVGDL);
+        assert_eq!(index.avgdl, FALLBACK_AVGDL);
         assert!(index.top_k("printer", 0, 3).is_empty());
     }
 }
