@@ -36,7 +36,7 @@ fn main() -> BenchResult<()> {
     let model_load_s = started.elapsed().as_secs_f64();
 
     let started = Instant::now();
-    let (store, snapshot) = open_and_load(&sled_dir, &embedder, Some(articles))?;
+    let (store, snapshot) = build_fresh(&sled_dir, &embedder, articles)?;
     let build_s = started.elapsed().as_secs_f64();
     drop((store, snapshot));
 
@@ -73,17 +73,14 @@ fn main() -> BenchResult<()> {
     Ok(())
 }
 
-/// Opens the sled store at `dir`; with `articles`, embeds and stores them first (a fresh build). Then loads every
-/// stored vector and builds the in-memory snapshot the app queries.
-fn open_and_load(
+/// A fresh build: embeds and stores `articles` in a new sled store at `dir`, then builds the full snapshot (HNSW + BM25).
+fn build_fresh(
     dir: &Path,
     embedder: &dyn Embedder,
-    articles: Option<Vec<assist_core::domain::Article>>,
+    articles: Vec<assist_core::domain::Article>,
 ) -> BenchResult<(KbStore, KbSnapshot)> {
     let store = KbStore::open(dir, embedder.model_name(), embedder.dim())?;
-    if let Some(articles) = articles {
-        store.apply(articles, Vec::new(), embedder, &mut |_, _| {})?;
-    }
+    store.apply(articles, Vec::new(), embedder, &mut |_, _| {})?;
     let snapshot = KbSnapshot::build(store.load_all()?, embedder.dim(), HnswParams::default())?;
     Ok((store, snapshot))
 }
