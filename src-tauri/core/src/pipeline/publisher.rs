@@ -4,8 +4,14 @@
 //! (a 4xx other than 429: undeliverable, kept with the reason). Transient failures that outlast the
 //! retry policy stay in the outbox and are tried again later, so an approved card is never dropped;
 //! the idempotency key (the card id) makes a repeat after a crash harmless.
+//!
+//! Nothing is sent that the outbox cannot record as sent: an attempt is recorded before each delivery, and when that
+//! write fails (disk full) the card stays pending and is not sent. A card sent whose delivery could then not be
+//! recorded is remembered for the life of the process, so a later pass marks it instead of sending it again; only a
+//! restart in that state repeats it, under the same idempotency key.
 
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::{mpsc, Notify};
@@ -26,6 +32,8 @@ pub(crate) struct PublisherStage {
     policy: RetryPolicy,
     updates: mpsc::Sender<QueueCommand>,
     ready: Arc<Notify>,
+    /// Delivered, but `mark_delivered` failed: never sent again by this process.
+    sent_unrecorded: Mutex<HashSet<String>>,
 }
 
 impl PublisherStage {
@@ -42,6 +50,7 @@ impl PublisherStage {
             policy,
             updates,
             ready,
+            sent_unrecorded: Mutex::default(),
         }
     }
 
@@ -78,8 +87,12 @@ impl PublisherStage {
 
     /// One entry through the retry policy; `false` when it stays pending for a later pass.
     async fn deliver(&self, entry: &OutboxEntry) -> bool {
+        if self.already_sent(&entry.card_id) {
+            return self.record_delivered(entry);
+        }
         if let Err(error) = self.outbox.record_attempt(&entry.card_id) {
-            tracing::warn!(card_id = %entry.card_id, %error, "attempt not recorded");
+            tracing::warn!(card_id = %entry.card_id, %error, "attempt not recorded: not sending what could not be recorded as sent");
+            return false;
         }
         let updates = self.updates.clone();
         let (interaction_id, card_id) = (entry.interaction_id.clone(), entry.card_id.clone());
@@ -105,13 +118,13 @@ impl PublisherStage {
         )
         .await;
         let (delivery, done) = match result {
-            Ok(_) => match self.outbox.mark_delivered(&entry.card_id, now_ms()) {
-                Ok(_) => (Delivery::Sent, true),
-                Err(error) => {
-                    tracing::error!(card_id = %entry.card_id, %error, "delivered but not marked; the idempotency key covers a repeat");
-                    (Delivery::Sent, false)
+            Ok(_) => {
+                let marked = self.record_delivered(entry);
+                if !marked {
+                    self.lock_unrecorded().insert(entry.card_id.clone());
                 }
-            },
+                (Delivery::Sent, marked)
+            }
             Err(PublishError::Rejected { status, body }) => {
                 let reason = format!("rejected by the Assist API ({status}): {body}");
                 if let Err(error) = self.outbox.mark_failed(&entry.card_id, &reason, now_ms()) {
@@ -134,5 +147,128 @@ impl PublisherStage {
         };
         let _ = self.updates.send(update).await;
         done
+    }
+
+    fn already_sent(&self, card_id: &str) -> bool {
+        self.lock_unrecorded().contains(card_id)
+    }
+
+    /// Marks `entry` delivered in the outbox; `false` when the write failed (it stays pending there).
+    fn record_delivered(&self, entry: &OutboxEntry) -> bool {
+        match self.outbox.mark_delivered(&entry.card_id, now_ms()) {
+            Ok(_) => {
+                self.lock_unrecorded().remove(&entry.card_id);
+                true
+            }
+            Err(error) => {
+                tracing::error!(card_id = %entry.card_id, %error, "delivered but not marked; not sent again by this process");
+                false
+            }
+        }
+    }
+
+    fn lock_unrecorded(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
+        // A set of ids: a panic elsewhere cannot leave it half-written.
+        self.sent_unrecorded
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+    use async_trait::async_trait;
+
+    use super::*;
+    use crate::domain::CardContent;
+    use crate::outbox::testing::{FailureMode, FaultyStore};
+    use crate::outbox::SledOutboxStore;
+
+    /// Counts deliveries; can fill the "disk" the moment a card is accepted (after the attempt was recorded).
+    struct Sink {
+        delivered: AtomicUsize,
+        fill_disk_on_delivery: Option<Arc<AtomicBool>>,
+    }
+
+    #[async_trait]
+    impl CardSink for Sink {
+        async fn deliver(&self, _: &str, _: &CardContent, _: &str) -> Result<(), PublishError> {
+            self.delivered.fetch_add(1, Ordering::SeqCst);
+            if let Some(full) = &self.fill_disk_on_delivery {
+                full.store(true, Ordering::SeqCst);
+            }
+            Ok(())
+        }
+    }
+
+    fn stage(
+        fill_disk_on_delivery: bool,
+    ) -> (PublisherStage, Arc<Sink>, Arc<AtomicBool>, Arc<Outbox>) {
+        let db = sled::Config::new().temporary(true).open().unwrap();
+        let (store, full) =
+            FaultyStore::new(SledOutboxStore::open(&db).unwrap(), FailureMode::Writes);
+        let outbox = Arc::new(Outbox::with_store(Box::new(store)));
+        outbox
+            .enqueue(OutboxEntry {
+                card_id: "card-1".into(),
+                interaction_id: "i1".into(),
+                content: CardContent {
+                    title: "t".into(),
+                    body: "b".into(),
+                    score: 0.5,
+                },
+                approved_at_ms: 1,
+                attempts: 0,
+            })
+            .unwrap();
+        let sink = Arc::new(Sink {
+            delivered: AtomicUsize::new(0),
+            fill_disk_on_delivery: fill_disk_on_delivery.then(|| Arc::clone(&full)),
+        });
+        // Room for every update the tests cause; the receiver is leaked so sends never fail.
+        let (updates, rx) = mpsc::channel(16);
+        std::mem::forget(rx);
+        let publisher = PublisherStage::new(
+            Arc::clone(&outbox),
+            Arc::clone(&sink) as Arc<dyn CardSink>,
+            RetryPolicy::default(),
+            updates,
+            Arc::new(Notify::new()),
+        );
+        (publisher, sink, full, outbox)
+    }
+
+    #[tokio::test]
+    async fn nothing_is_sent_while_the_attempt_cannot_be_recorded() {
+        let (publisher, sink, full, outbox) = stage(false);
+        full.store(true, Ordering::SeqCst);
+        let entry = outbox.pending().unwrap().remove(0);
+        assert!(!publisher.deliver(&entry).await, "stays pending");
+        assert_eq!(sink.delivered.load(Ordering::SeqCst), 0);
+        full.store(false, Ordering::SeqCst);
+        assert!(publisher.deliver(&entry).await);
+        assert_eq!(sink.delivered.load(Ordering::SeqCst), 1);
+        assert!(outbox.pending().unwrap().is_empty());
+    }
+
+    /// The duplicate the disk-full fault test caught: sent, then the disk filled before `mark_delivered`, and the
+    /// next pass over the still-pending entry sent it again.
+    #[tokio::test]
+    async fn a_card_sent_but_not_marked_is_marked_later_not_sent_again() {
+        let (publisher, sink, full, outbox) = stage(true);
+        let entry = outbox.pending().unwrap().remove(0);
+        assert!(!publisher.deliver(&entry).await, "delivered but not marked");
+        assert_eq!(outbox.pending().unwrap().len(), 1);
+        assert!(!publisher.deliver(&entry).await, "disk still full");
+        full.store(false, Ordering::SeqCst);
+        assert!(publisher.deliver(&entry).await, "marked on a later pass");
+        assert_eq!(
+            sink.delivered.load(Ordering::SeqCst),
+            1,
+            "sent exactly once"
+        );
+        assert!(outbox.pending().unwrap().is_empty());
     }
 }
