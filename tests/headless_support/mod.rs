@@ -161,6 +161,33 @@ pub fn received_ids(sim: &SimServer) -> BTreeSet<String> {
         .collect()
 }
 
+/// The disk-full contract: every approved card delivered, and any repeat
+/// carries the card's own idempotency key (the server drops it). Strict exactly-once is not claimed here: a card whose
+/// delivery was in flight when the disk filled (or the process was killed) can be sent again after the restart. Returns
+/// the number of repeats, which is printed.
+pub fn assert_none_lost_repeats_keyed(
+    scenario: &str,
+    sim: &SimServer,
+    approved: &BTreeSet<String>,
+) -> u64 {
+    let received = received_ids(sim);
+    let lost = approved.difference(&received).count();
+    let repeats = sim.stats().duplicates_by_idempotency_key;
+    println!(
+        "[fault] {scenario}: approved {}, sent {}, lost {lost}, repeated under the same idempotency key {repeats}",
+        approved.len(),
+        received.len()
+    );
+    assert_eq!(lost, 0, "{scenario}: approved cards lost");
+    assert!(
+        sim.received_cards()
+            .iter()
+            .all(|c| c.idempotency_key.is_some()),
+        "{scenario}: every delivery carries its idempotency key"
+    );
+    repeats
+}
+
 /// Prints and checks the outcome: every approved card delivered once, no duplicates.
 pub fn assert_exactly_once(scenario: &str, sim: &SimServer, approved: &BTreeSet<String>) {
     let received = received_ids(sim);
