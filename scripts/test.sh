@@ -11,6 +11,17 @@ mkdir -p "$LOGDIR"
 start=$(date +%s)
 stage() { printf '\n=== %s (%ss) ===\n' "$1" "$(( $(date +%s) - start ))"; }
 
+# One-shot runs gain nothing from incremental caches (they were 13 GB of a warm target); a developer can set it back.
+export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
+target_dir=${CARGO_TARGET_DIR:-$ROOT/target}
+disk_report() {  # free space where the build writes; a cold run needs about 12 GB (docs: README troubleshooting)
+  local free_kb; mkdir -p "$target_dir"
+  free_kb=$(df -Pk "$target_dir" | awk 'NR==2 {print $4}')
+  echo "disk: $(( free_kb / 1024 / 1024 )) GiB free at $target_dir; target uses $(du -sh "$target_dir" 2>/dev/null | cut -f1)"
+  if (( free_kb < 12 * 1024 * 1024 )); then echo "disk: WARNING less than 12 GiB free; a cold build may fail with 'No space left on device'" >&2; fi
+}
+disk_report
+
 stage "install dependencies"
 scripts/install-deps.sh --tests
 
@@ -39,8 +50,13 @@ dbus-run-session -- sh -c 'echo -n ci | gnome-keyring-daemon --unlock --componen
 rust_status=${PIPESTATUS[0]}
 
 stage "fuzz targets build (cargo fuzz build; running them: scripts/fuzz.sh)"
+fuzz_target=${CARGO_TARGET_DIR:+$CARGO_TARGET_DIR/fuzz}; fuzz_target=${fuzz_target:-$ROOT/fuzz/target}
+fuzz_target_existed=$([[ -d $fuzz_target ]] && echo 1 || echo 0)
 scripts/fuzz-build.sh 2>&1 | tee "$LOGDIR/fuzz-build.log"
 fuzz_status=${PIPESTATUS[0]}
+# A clean clone keeps nothing from the sanitizer build (~3 GB): free it before the E2E build.
+if [[ $fuzz_target_existed == 0 ]]; then echo "fuzz-build: removing $fuzz_target (created by this run)"; rm -rf "$fuzz_target"; fi
+disk_report
 
 stage "UI unit tests (node --test tests/ui/)"
 node --test tests/ui/ 2>&1 | tee "$LOGDIR/ui-unit.log"
@@ -65,6 +81,7 @@ if [[ -f "$LOGDIR/e2e.log" ]]; then
   echo "E2E tests: $(grep -E '^# (pass|fail)' "$LOGDIR/e2e.log" | tr '\n' ' ')"
   ls "$ROOT"/artifacts/screenshots/*.png 2>/dev/null | sed 's/^/  screenshot: /' || true
 fi
+disk_report
 echo "total time: $(( $(date +%s) - start ))s"
 if [[ $rust_status -ne 0 || $fuzz_status -ne 0 || $ui_status -ne 0 || $e2e_status -ne 0 ]]; then
   echo "FAILED (rust=$rust_status fuzz-build=$fuzz_status ui=$ui_status e2e=$e2e_status)" >&2; exit 1
