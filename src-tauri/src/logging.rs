@@ -25,7 +25,11 @@ fn filter() -> EnvFilter {
 /// Installs the subscriber. With `log_dir`, also writes daily files there; keep the guard alive until exit so the
 /// file writer flushes. Returns `None` if a subscriber was already installed (e.g. in tests) or no file is used.
 pub fn init(log_dir: Option<&Path>) -> Option<WorkerGuard> {
-    let stderr = fmt::layer().with_writer(std::io::stderr).with_target(true);
+    // Colour only on a terminal: a redirected stderr (journal, CI log, test capture) gets plain text.
+    let stderr = fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_target(true)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
     let (file, guard) = match log_dir.map(crate::private_dir::ensure) {
         Some(Ok(())) => {
             let appender = tracing_appender::rolling::daily(log_dir?, LOG_FILE_PREFIX);

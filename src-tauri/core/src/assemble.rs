@@ -11,8 +11,9 @@ use crate::auth::TokenSource;
 use crate::config::Config;
 use crate::events::ws::{WsEventSource, WsSettings};
 use crate::kb::client::HttpKnowledgeSource;
+use crate::kb::graph_file::NotLoaded;
 use crate::kb::handle::DEFAULT_COMPACTION_THRESHOLD;
-use crate::kb::{HnswParams, KbHandle, KbSnapshot, KbStore, StoreState};
+use crate::kb::{GraphFiles, HnswParams, KbHandle, KbSnapshot, KbStore, StoreState};
 use crate::nlp::Embedder;
 use crate::pipeline::{self, PipelineDeps, PipelineHandle, PipelineSettings};
 use crate::publish::HttpCardSink;
@@ -84,24 +85,32 @@ pub async fn open_kb(
     let store =
         KbStore::open(&path, embedder.model_name(), embedder.dim()).map_err(|e| storage(&e))?;
     let store = Arc::new(store);
-    let (task_store, task_embedder) = (store.clone(), embedder.clone());
+    let graph_files = GraphFiles::new(data_dir.join("kb-graph"));
+    let (task_store, task_embedder, task_files) =
+        (store.clone(), embedder.clone(), graph_files.clone());
     let snapshot = tokio::task::spawn_blocking(move || -> Result<KbSnapshot, StartError> {
         if let StoreState::NeedsRebuild { recorded, expected } = task_store.state().map_err(|e| StartError::Kb(e.to_string()))? {
             tracing::warn!(%recorded, %expected, "KB vectors were built with another model; rebuilding from stored articles");
             task_store.rebuild(task_embedder.as_ref(), &mut |_, _| {}).map_err(|e| StartError::Kb(e.to_string()))?;
         }
         let entries = task_store.load_all().map_err(|e| StartError::Kb(e.to_string()))?;
-        // Serve at once by exact scan; the HNSW graph is built in the background (warm start ≠ graph build).
-        KbSnapshot::build_without_graph(entries, task_embedder.dim(), HnswParams::default()).map_err(|e| StartError::Kb(e.to_string()))
+        // Serve at once: with the graph saved for exactly these articles, or by exact scan while the background
+        // rebuilds it (warm start ≠ graph build).
+        let mut snapshot = KbSnapshot::build_without_graph(entries, task_embedder.dim(), HnswParams::default()).map_err(|e| StartError::Kb(e.to_string()))?;
+        if !snapshot.is_empty() {
+            adopt_saved_graph(&mut snapshot, &task_files);
+        }
+        Ok(snapshot)
     })
     .await
     .map_err(|e| StartError::Kb(e.to_string()))??;
+    let graph_needed = snapshot.pending_compaction() > DEFAULT_COMPACTION_THRESHOLD;
     tracing::info!(
         articles = snapshot.len(),
-        "KB snapshot ready (exact search until the graph is built)"
+        graph = snapshot.complete_graph().is_some(),
+        "KB snapshot ready"
     );
-    let graph_needed = snapshot.pending_compaction() > DEFAULT_COMPACTION_THRESHOLD;
-    let kb = Arc::new(KbHandle::new(snapshot));
+    let kb = Arc::new(KbHandle::new(snapshot).with_graph_files(graph_files));
     if graph_needed {
         let background = kb.clone();
         tokio::spawn(async move {
@@ -111,6 +120,25 @@ pub async fn open_kb(
         });
     }
     Ok((store, kb))
+}
+
+/// Gives `snapshot` the graph saved for exactly its articles, if there is one; otherwise says why not (the caller
+/// builds it in the background).
+fn adopt_saved_graph(snapshot: &mut KbSnapshot, files: &GraphFiles) {
+    let started = std::time::Instant::now();
+    match files.load(snapshot) {
+        Ok(graph) => match snapshot.adopt_graph(graph) {
+            Ok(()) => tracing::info!(
+                ms = started.elapsed().as_millis() as u64,
+                "HNSW graph loaded from disk"
+            ),
+            Err(_) => tracing::warn!("saved HNSW graph does not fit the snapshot; rebuilding"),
+        },
+        Err(why @ (NotLoaded::Missing | NotLoaded::Stale)) => {
+            tracing::info!(%why, "HNSW graph to be rebuilt")
+        }
+        Err(why) => tracing::warn!(%why, "HNSW graph to be rebuilt"),
+    }
 }
 
 /// Starts every stage against the endpoints in `config`, with credentials from `secrets`.

@@ -15,10 +15,7 @@
 
 use std::fmt;
 use std::fs;
-use std::io::Read;
 use std::path::{Path, PathBuf};
-
-use sha2::{Digest, Sha256};
 
 /// Environment variable naming an assets directory that overrides every other candidate.
 pub const ASSETS_ENV_VAR: &str = "SUPERVISOR_ASSIST_ASSETS";
@@ -232,23 +229,8 @@ fn check_min_size(path: &Path, min_bytes: u64) -> Result<(), AssetError> {
 }
 
 fn sha256_file(path: &Path) -> Result<String, AssetError> {
-    let io_err = |e: std::io::Error| AssetError::Corrupt {
+    crate::digest::file_sha256(path).map_err(|e| AssetError::Corrupt {
         path: path.to_path_buf(),
         reason: format!("cannot read ({e})"),
-    };
-    let mut file = fs::File::open(path).map_err(io_err)?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = file.read(&mut buf).map_err(io_err)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-    }
-    Ok(hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
+    })
 }

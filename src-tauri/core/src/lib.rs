@@ -24,6 +24,7 @@ pub mod assets;
 pub mod audit;
 pub mod auth;
 pub mod config;
+pub mod digest;
 pub mod domain;
 pub mod eval;
 pub mod events;

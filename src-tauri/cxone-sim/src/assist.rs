@@ -139,6 +139,7 @@ fn record(state: &SharedState, interaction_id: &str, key: Option<String>, cards:
     stats.assist_accepted += 1;
     if duplicate {
         stats.duplicates_by_idempotency_key += 1;
+        stats.repeated_keys.extend(key);
     }
 }
 

@@ -50,6 +50,8 @@ pub struct SimStats {
     pub assist_accepted: u64,
     /// Assist POSTs whose `Idempotency-Key` had been accepted before.
     pub duplicates_by_idempotency_key: u64,
+    /// The `Idempotency-Key` of each such repeat, in order of arrival.
+    pub repeated_keys: Vec<String>,
     /// Knowledge requests received (any outcome).
     pub kb_requests: u64,
 }

@@ -78,6 +78,7 @@ async fn repeated_idempotency_key_is_a_counted_duplicate() {
         ),
         (5, 5, 2)
     );
+    assert_eq!(stats.repeated_keys, ["same", "same"]);
     assert_eq!(sim.received_cards().len(), 3, "one A, two keyless B");
 }
 

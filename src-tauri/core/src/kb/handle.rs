@@ -2,10 +2,12 @@
 //!
 //! Readers clone the `Arc` (the lock is held only for that clone) and query without blocking. The writer applies store
 //! changes as a delta (visible in milliseconds), then compacts (rebuilds the HNSW graph) in `spawn_blocking` once the
-//! delta passes a threshold; queries keep using the previous snapshot until the new one is swapped in.
+//! delta passes a threshold; queries keep using the previous snapshot until the new one is swapped in. With
+//! [`GraphFiles`], each compacted graph is also saved, so the next start loads it instead of rebuilding it.
 
 use std::sync::{Arc, RwLock};
 
+use crate::kb::graph_file::GraphFiles;
 use crate::kb::snapshot::{KbSnapshot, SnapshotError};
 use crate::kb::store::AppliedChanges;
 
@@ -27,6 +29,7 @@ pub struct KbHandle {
     current: RwLock<Arc<KbSnapshot>>,
     writer: tokio::sync::Mutex<()>,
     compaction_threshold: usize,
+    graph_files: Option<GraphFiles>,
 }
 
 impl KbHandle {
@@ -41,7 +44,14 @@ impl KbHandle {
             current: RwLock::new(Arc::new(snapshot)),
             writer: tokio::sync::Mutex::new(()),
             compaction_threshold,
+            graph_files: None,
         }
+    }
+
+    /// Saves every compacted graph to `files` (see [`GraphFiles::load`] for the way back).
+    pub fn with_graph_files(mut self, files: GraphFiles) -> Self {
+        self.graph_files = Some(files);
+        self
     }
 
     /// The current snapshot; cheap, never waits for an update in progress.
@@ -90,7 +100,23 @@ impl KbHandle {
             .await
             .map_err(|e| UpdateError::Task(e.to_string()))?;
         tracing::info!(articles = compacted.len(), "KB snapshot compacted");
-        self.replace(Arc::new(compacted));
+        let compacted = Arc::new(compacted);
+        self.replace(Arc::clone(&compacted));
+        if let Some(files) = self.graph_files.clone() {
+            // Still under the writer lock: saves never overlap. Queries already use the new snapshot.
+            let saved = tokio::task::spawn_blocking(move || {
+                let started = std::time::Instant::now();
+                files.save(&compacted).map(|()| started.elapsed())
+            })
+            .await;
+            match saved {
+                Ok(Ok(took)) => tracing::info!(ms = took.as_millis() as u64, "HNSW graph saved"),
+                Ok(Err(error)) => {
+                    tracing::warn!(%error, "HNSW graph not saved; the next start rebuilds it")
+                }
+                Err(error) => tracing::warn!(%error, "HNSW graph save task failed"),
+            }
+        }
         Ok(())
     }
 }

@@ -8,11 +8,13 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use hnsw_rs::anndists::dist::Distance;
 use hnsw_rs::hnsw::Hnsw;
+use sha2::{Digest, Sha256};
 
 use crate::domain::{Article, ArticleId};
 use crate::kb::bm25_index::{indexed_text, Bm25Index};
+use crate::kb::graph_file::Graph;
+pub use crate::kb::vector::{cosine, dot, NormalisedDot};
 use crate::rank::identifiers;
 
 /// HNSW construction and search settings.
@@ -44,44 +46,6 @@ pub enum SnapshotError {
     },
 }
 
-/// `1 − dot` on L2-normalised vectors, clamped at 0 (anndists' `DistDot` asserts on rounding above 1).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct NormalisedDot;
-
-impl Distance<f32> for NormalisedDot {
-    fn eval(&self, va: &[f32], vb: &[f32]) -> f32 {
-        (1.0 - dot(va, vb)).max(0.0)
-    }
-}
-
-/// Dot product written so the compiler vectorises it.
-pub fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut lanes = [0f32; 8];
-    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
-    let tail: f32 = ca
-        .remainder()
-        .iter()
-        .zip(cb.remainder())
-        .map(|(x, y)| x * y)
-        .sum();
-    for (x, y) in ca.zip(cb) {
-        for i in 0..8 {
-            lanes[i] += x[i] * y[i];
-        }
-    }
-    lanes.iter().sum::<f32>() + tail
-}
-
-/// True cosine similarity (does not assume normalised inputs).
-pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
-    let norms = (dot(a, a) * dot(b, b)).sqrt();
-    if norms > 0.0 {
-        (dot(a, b) / norms).clamp(-1.0, 1.0)
-    } else {
-        0.0
-    }
-}
-
 #[derive(Clone)]
 struct Slot {
     article: Arc<Article>,
@@ -95,7 +59,7 @@ pub struct KbSnapshot {
     slots: Vec<Slot>,
     alive: Vec<bool>,
     id_to_slot: HashMap<ArticleId, u32>,
-    hnsw: Option<Arc<Hnsw<'static, f32, NormalisedDot>>>,
+    hnsw: Option<Arc<Graph>>,
     indexed: usize,
     tombstones_in_graph: usize,
     bm25: Bm25Index,
@@ -237,6 +201,46 @@ impl KbSnapshot {
             .map(|s| ((*s.article).clone(), s.vector.to_vec()))
             .collect();
         Self::build_checked(entries, self.dim, self.params, true)
+    }
+
+    /// SHA-256 over the live articles' ids and vectors in slot order, the dimension and the graph's construction
+    /// settings: equal fingerprints mean a graph built over one snapshot fits the other slot for slot.
+    pub fn fingerprint(&self) -> String {
+        let mut hasher = Sha256::new();
+        hasher.update(b"kb-graph-v1");
+        for n in [
+            self.dim,
+            self.params.max_connections,
+            self.params.ef_construction,
+        ] {
+            hasher.update((n as u64).to_le_bytes());
+        }
+        for slot in self.live_slots() {
+            hasher.update((slot.article.id.len() as u64).to_le_bytes());
+            hasher.update(slot.article.id.as_bytes());
+            for x in slot.vector.iter() {
+                hasher.update(x.to_le_bytes());
+            }
+        }
+        crate::digest::hex(&hasher.finalize())
+    }
+
+    /// The graph, when it covers every live article and nothing else (right after a build or compaction).
+    pub fn complete_graph(&self) -> Option<&Graph> {
+        let complete = self.indexed == self.slots.len() && self.tombstones_in_graph == 0;
+        self.hnsw.as_deref().filter(|_| complete)
+    }
+
+    /// Takes a graph loaded for this snapshot's [`KbSnapshot::fingerprint`]: only a snapshot built without a graph and
+    /// not changed since (every slot live, in the delta) can take one, and only with one point per slot.
+    pub fn adopt_graph(&mut self, graph: Graph) -> Result<(), Graph> {
+        let fresh = self.indexed == 0 && self.alive.iter().all(|a| *a);
+        if !fresh || graph.get_nb_point() != self.slots.len() || self.slots.is_empty() {
+            return Err(graph);
+        }
+        self.hnsw = Some(Arc::new(graph));
+        self.indexed = self.slots.len();
+        Ok(())
     }
 
     /// Number of live articles.
@@ -401,14 +405,13 @@ fn new_slot(article: Article, vector: Vec<f32>) -> Slot {
     }
 }
 
-fn build_graph(
-    slots: &[Slot],
-    params: HnswParams,
-) -> Option<Arc<Hnsw<'static, f32, NormalisedDot>>> {
+fn build_graph(slots: &[Slot], params: HnswParams) -> Option<Arc<Graph>> {
     if slots.is_empty() {
         return None;
     }
-    let layers = 16.min((slots.len() as f32).ln().ceil().max(1.0) as usize);
+    // hnsw_rs's maximum, which its dump requires. Levels are drawn with scale 1/ln(M), so at M = 16 the top level
+    // stays near log16(n) (4 at 65k points); the cap only bounds the draw.
+    let layers = 16;
     let graph = Hnsw::new(
         params.max_connections,
         slots.len(),
