@@ -14,11 +14,11 @@ stage() { printf '\n=== %s (%ss) ===\n' "$1" "$(( $(date +%s) - start ))"; }
 # One-shot runs gain nothing from incremental caches (they were 13 GB of a warm target); a developer can set it back.
 export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
 target_dir=${CARGO_TARGET_DIR:-$ROOT/target}
-disk_report() {  # free space where the build writes; a cold run needs about 12 GB (docs: README troubleshooting)
+disk_report() {  # free space where the build writes; a cold run peaked at 5.1 GB (README troubleshooting)
   local free_kb; mkdir -p "$target_dir"
   free_kb=$(df -Pk "$target_dir" | awk 'NR==2 {print $4}')
   echo "disk: $(( free_kb / 1024 / 1024 )) GiB free at $target_dir; target uses $(du -sh "$target_dir" 2>/dev/null | cut -f1)"
-  if (( free_kb < 12 * 1024 * 1024 )); then echo "disk: WARNING less than 12 GiB free; a cold build may fail with 'No space left on device'" >&2; fi
+  if (( free_kb < 8 * 1024 * 1024 )); then echo "disk: WARNING less than 8 GiB free; a cold build may fail with 'No space left on device'" >&2; fi
 }
 disk_report
 
