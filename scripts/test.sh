@@ -13,10 +13,13 @@ stage() { printf '\n=== %s (%ss) ===\n' "$1" "$(( $(date +%s) - start ))"; }
 
 # One-shot runs gain nothing from incremental caches (they were 13 GB of a warm target); a developer can set it back.
 export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
+# Absolute, so fuzz-build.sh (which runs in fuzz/) and this script mean the same folder.
+if [[ -n ${CARGO_TARGET_DIR:-} ]]; then export CARGO_TARGET_DIR; CARGO_TARGET_DIR=$(realpath -m "$CARGO_TARGET_DIR"); fi
 target_dir=${CARGO_TARGET_DIR:-$ROOT/target}
-disk_report() {  # free space where the build writes; a cold run peaked at 5.1 GB (README troubleshooting)
-  local free_kb; mkdir -p "$target_dir"
-  free_kb=$(df -Pk "$target_dir" | awk 'NR==2 {print $4}')
+disk_report() {  # free space where the build writes; a cold run peaked at 5.4 GB (README troubleshooting)
+  local free_kb; mkdir -p "$target_dir" || return 0
+  free_kb=$(df -Pk "$target_dir" 2>/dev/null | awk 'NR==2 {print $4}') || true
+  [[ $free_kb =~ ^[0-9]+$ ]] || { echo "disk: free space unknown at $target_dir"; return 0; }
   echo "disk: $(( free_kb / 1024 / 1024 )) GiB free at $target_dir; target uses $(du -sh "$target_dir" 2>/dev/null | cut -f1)"
   if (( free_kb < 8 * 1024 * 1024 )); then echo "disk: WARNING less than 8 GiB free; a cold build may fail with 'No space left on device'" >&2; fi
 }
@@ -54,8 +57,9 @@ fuzz_target=${CARGO_TARGET_DIR:+$CARGO_TARGET_DIR/fuzz}; fuzz_target=${fuzz_targ
 fuzz_target_existed=$([[ -d $fuzz_target ]] && echo 1 || echo 0)
 scripts/fuzz-build.sh 2>&1 | tee "$LOGDIR/fuzz-build.log"
 fuzz_status=${PIPESTATUS[0]}
-# A clean clone keeps nothing from the sanitizer build (~3 GB): free it before the E2E build.
-if [[ $fuzz_target_existed == 0 ]]; then echo "fuzz-build: removing $fuzz_target (created by this run)"; rm -rf "$fuzz_target"; fi
+# A clean clone keeps nothing from the sanitizer build (~3 GB): free it before the E2E build. A target dir chosen with
+# CARGO_TARGET_DIR is a cache the caller keeps.
+if [[ $fuzz_target_existed == 0 && -z ${CARGO_TARGET_DIR:-} ]]; then echo "fuzz-build: removing $fuzz_target (created by this run)"; rm -rf "$fuzz_target"; fi
 disk_report
 
 stage "UI unit tests (node --test tests/ui/)"

@@ -5,16 +5,20 @@
 //! (`approval_not_saved`) and never acknowledged; after a restart without the limit, every approval that
 //! was acknowledged is delivered, and nothing whose delivery had been recorded is sent again. A card whose delivery
 //! could not be recorded (in flight at the kill, or the mark refused by the full disk) may reach the server twice,
-//! under its idempotency key; the test names each such card and fails on any other repeat.
+//! under its idempotency key. Which cards those are is read from the outbox database itself between the kill and the
+//! restart; a repeat of any card it records as delivered fails the test.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
+use assist_core::outbox::{Outbox, Outcome};
+
 mod headless_support;
 use headless_support::{
     assert_none_lost_repeats_explained, call, logged_card_ids, received_ids, spawn_headless,
-    spawn_headless_with, start_sim, wait_until, write_config, Headless,
+    spawn_headless_with, start_sim, wait_until, write_config,
 };
 
 /// Calls sent at most while waiting for the "disk" to fill.
@@ -78,7 +82,6 @@ async fn disk_full_acknowledges_nothing_it_could_not_store() {
         !first.card_ids("card_delivered").is_empty()
     })
     .await;
-    let mut reported_delivered = first.card_ids("card_delivered");
     drop(first);
 
     // A restart recovers the logs, which rounds each file up to its first 512 KiB segment.
@@ -110,7 +113,7 @@ async fn disk_full_acknowledges_nothing_it_could_not_store() {
         "{MAX_CALLS} long calls did not fill {limit} bytes"
     );
     tokio::time::sleep(Duration::from_secs(2)).await;
-    kill(&mut full);
+    full.kill();
     let acknowledged = full.card_ids("card_decided");
     let reason = full
         .seen
@@ -123,18 +126,16 @@ async fn disk_full_acknowledges_nothing_it_could_not_store() {
         acknowledged.len()
     );
     assert!(!reason.is_empty(), "the error says why");
-    reported_delivered.extend(full.card_ids("card_delivered"));
-    // What the server got before the restart but no process reported delivered was in flight at a kill.
-    let mut may_repeat: std::collections::BTreeSet<String> = received_ids(&sim)
-        .difference(&reported_delivered)
-        .cloned()
-        .collect();
-    let in_flight = may_repeat.len();
+    // What the server got but the outbox does not record as delivered may be sent again after the restart.
+    let received = received_ids(&sim);
+    let recorded = recorded_deliveries(&dir.path().join("data"), &received);
+    let may_repeat: BTreeSet<String> = received.difference(&recorded).cloned().collect();
     let not_marked = logged_card_ids(&full.stderr_log, "delivered but not marked");
-    may_repeat.extend(not_marked.iter().cloned());
     println!(
-        "[fault] disk full: before the restart {} received, {in_flight} in flight at a kill, {} delivered but not marked",
-        received_ids(&sim).len(),
+        "[fault] disk full: before the restart {} received, {} recorded delivered, {} not (of which {} logged \"delivered but not marked\")",
+        received.len(),
+        recorded.len(),
+        may_repeat.len(),
         not_marked.len()
     );
 
@@ -156,10 +157,16 @@ async fn disk_full_acknowledges_nothing_it_could_not_store() {
     assert_none_lost_repeats_explained("disk full, then space again", &sim, &all, &may_repeat);
 }
 
-/// SIGKILL, then reads the last lines it printed (a `card_delivered` printed before the kill counts).
-fn kill(process: &mut Headless) {
-    let _ = process.child.kill();
-    let _ = process.child.wait();
-    std::thread::sleep(Duration::from_millis(200));
-    process.drain();
+/// The cards among `received` that the outbox in `data_dir` records as delivered (read while no process holds it).
+fn recorded_deliveries(data_dir: &Path, received: &BTreeSet<String>) -> BTreeSet<String> {
+    let db = assist_core::assemble::open_pipeline_db(data_dir).expect("pipeline db");
+    let outbox = Outbox::open(&db).expect("outbox");
+    received
+        .iter()
+        .filter(|id| {
+            let finished = outbox.finished(id).expect("outbox readable");
+            matches!(finished, Some(f) if matches!(f.outcome, Outcome::Delivered { .. }))
+        })
+        .cloned()
+        .collect()
 }

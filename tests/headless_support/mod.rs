@@ -47,6 +47,7 @@ pub struct Headless {
     pub seen: Vec<serde_json::Value>,
     /// Where the process's stderr (its log) goes; printed if the test fails.
     pub stderr_log: PathBuf,
+    reader: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Drop for Headless {
@@ -95,7 +96,7 @@ pub fn spawn_headless_with(mut command: Command, config: &Path) -> Headless {
         .expect("headless starts");
     let stdout = child.stdout.take().expect("stdout");
     let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
+    let reader = std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
             if let Ok(value) = serde_json::from_str(&line) {
                 let _ = tx.send(value);
@@ -107,10 +108,21 @@ pub fn spawn_headless_with(mut command: Command, config: &Path) -> Headless {
         events: rx,
         seen: Vec::new(),
         stderr_log,
+        reader: Some(reader),
     }
 }
 
 impl Headless {
+    /// SIGKILL, then every line it printed before dying is in `seen` (the reader runs to end of file).
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if let Some(reader) = self.reader.take() {
+            let _ = reader.join();
+        }
+        self.drain();
+    }
+
     /// Moves every line received so far into `seen`.
     pub fn drain(&mut self) {
         while let Ok(event) = self.events.try_recv() {

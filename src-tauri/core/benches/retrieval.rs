@@ -167,7 +167,8 @@ fn warm_start_10k() {
         graph_built.as_secs_f64(),
         snapshot.len()
     );
-    let files = GraphFiles::new(dir.path().join("kb-graph"));
+    let graph_dir = tempfile::tempdir().unwrap(); // beside the sled store, as the app keeps them
+    let files = GraphFiles::new(graph_dir.path().join("kb-graph"));
     let save_started = Instant::now();
     files.save(&snapshot).unwrap();
     let saved_in = save_started.elapsed();

@@ -25,12 +25,28 @@ pub type Graph = Hnsw<'static, f32, NormalisedDot>;
 const MANIFEST: &str = "hnsw.json";
 const FOLDER_PREFIX: &str = "hnsw-";
 const BASENAME: &str = "kb";
-const FORMAT: u32 = 1;
+/// Largest manifest read (a real one is under 1 KiB).
+const MANIFEST_MAX_BYTES: u64 = 64 * 1024;
+/// Generous bound on the graph file per point: 16 layers of counts plus 17-byte neighbour records (2M at layer 0, M above).
+const GRAPH_MAX_BYTES_PER_POINT: u64 = 8 * 1024;
+
+/// What the dump's bytes depend on: our manifest version, hnsw_rs's dump format (native-endian, native `usize`), so a
+/// data dir copied to another kind of machine, or an hnsw_rs upgrade, rebuilds instead of loading. Update the hnsw_rs
+/// version with the dependency.
+fn format_tag() -> String {
+    let endian = if cfg!(target_endian = "little") {
+        "le"
+    } else {
+        "be"
+    };
+    format!("v1 hnsw_rs-0.3.5 {endian} {}-bit", usize::BITS)
+}
 
 /// What the manifest records about the current dump.
 #[derive(Debug, Serialize, Deserialize)]
 struct Manifest {
-    format: u32,
+    /// [`format_tag`] of the writer.
+    format: String,
     /// [`KbSnapshot::fingerprint`] of the KB the graph was built over.
     fingerprint: String,
     points: usize,
@@ -94,9 +110,12 @@ impl GraphFiles {
         let folder_path = self.dir.join(&folder);
         fs::create_dir(&folder_path).map_err(|e| io(&folder_path)(&e))?;
         let written = (|| {
-            let basename = graph
-                .file_dump(&folder_path, BASENAME)
-                .map_err(|e| io(&folder_path)(&e))?;
+            // hnsw_rs panics when it cannot create a file (e.g. a full disk): that is a failed save, not a crash.
+            let dumped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                graph.file_dump(&folder_path, BASENAME)
+            }))
+            .map_err(|_| io(&folder_path)(&"hnsw_rs panicked while writing the dump"))?;
+            let basename = dumped.map_err(|e| io(&folder_path)(&e))?;
             let mut files = Vec::new();
             for suffix in ["hnsw.graph", "hnsw.data"] {
                 let name = format!("{basename}.{suffix}");
@@ -104,8 +123,9 @@ impl GraphFiles {
                 sync_file(&path).map_err(|e| io(&path)(&e))?;
                 files.push((name, file_sha256(&path).map_err(|e| io(&path)(&e))?));
             }
+            sync_dir(&folder_path).map_err(|e| io(&folder_path)(&e))?;
             let manifest = Manifest {
-                format: FORMAT,
+                format: format_tag(),
                 fingerprint,
                 points: graph.get_nb_point(),
                 folder: folder.clone(),
@@ -128,15 +148,16 @@ impl GraphFiles {
 
     /// The saved graph, if it was built over exactly `snapshot`'s articles and vectors and its files are intact.
     pub fn load(&self, snapshot: &KbSnapshot) -> Result<Graph, NotLoaded> {
-        let text = match fs::read_to_string(self.dir.join(MANIFEST)) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(NotLoaded::Missing),
-            Err(e) => return Err(NotLoaded::Corrupt(format!("manifest unreadable: {e}"))),
-        };
-        let manifest: Manifest = serde_json::from_str(&text)
-            .map_err(|e| NotLoaded::Corrupt(format!("manifest: {e}")))?;
-        if manifest.format != FORMAT || manifest.fingerprint != snapshot.fingerprint() {
+        let manifest = self.read_manifest()?;
+        if manifest.format != format_tag() || manifest.fingerprint != snapshot.fingerprint() {
             return Err(NotLoaded::Stale);
+        }
+        if manifest.points != snapshot.len() {
+            return Err(NotLoaded::Corrupt(format!(
+                "{} points recorded for a KB of {}",
+                manifest.points,
+                snapshot.len()
+            )));
         }
         let plain = |name: &str| !name.is_empty() && !name.contains(['/', '\\']) && name != "..";
         if !manifest.folder.starts_with(FOLDER_PREFIX) || !plain(&manifest.folder) {
@@ -145,12 +166,32 @@ impl GraphFiles {
                 manifest.folder
             )));
         }
-        if manifest.files.len() != 2 || !manifest.files.iter().all(|(name, _)| plain(name)) {
+        self.remove_other_folders(&manifest.folder); // left by a save that did not finish
+                                                     // Exactly the two files hnsw_rs will open, so nothing it reads escapes the checksums.
+        let graph_name = format!("{}.hnsw.graph", manifest.basename);
+        let data_name = format!("{}.hnsw.data", manifest.basename);
+        let names: Vec<&str> = manifest.files.iter().map(|(n, _)| n.as_str()).collect();
+        if !plain(&manifest.basename) || names != [graph_name.as_str(), data_name.as_str()] {
             return Err(NotLoaded::Corrupt(
-                "expected a graph and a data file".into(),
+                "expected <basename>.hnsw.graph and <basename>.hnsw.data".into(),
             ));
         }
         let folder = self.dir.join(&manifest.folder);
+        let n = snapshot.len() as u64;
+        let data_bytes = 12 + n * (20 + 4 * snapshot.dim() as u64);
+        let size = |name: &str| {
+            fs::metadata(folder.join(name))
+                .map(|m| m.len())
+                .unwrap_or(0)
+        };
+        if size(&data_name) != data_bytes
+            || size(&graph_name) > 64 * 1024 + n * GRAPH_MAX_BYTES_PER_POINT
+        {
+            return Err(NotLoaded::Corrupt(format!(
+                "file sizes do not fit {n} points of dimension {}",
+                snapshot.dim()
+            )));
+        }
         for (name, expected) in &manifest.files {
             let actual = file_sha256(&folder.join(name))
                 .map_err(|e| NotLoaded::Corrupt(format!("{name}: {e}")))?;
@@ -167,19 +208,38 @@ impl GraphFiles {
         }))
         .map_err(|_| NotLoaded::Corrupt("the loader panicked".into()))?
         .map_err(NotLoaded::Corrupt)?;
-        if graph.get_nb_point() != snapshot.len() || graph.get_nb_point() != manifest.points {
+        if graph.get_nb_point() != snapshot.len()
+            || graph.get_point_indexation().get_data_dimension() != snapshot.dim()
+        {
             return Err(NotLoaded::Corrupt(format!(
-                "{} points, the KB has {}",
+                "{} points of dimension {}, the KB has {} of {}",
                 graph.get_nb_point(),
-                snapshot.len()
+                graph.get_point_indexation().get_data_dimension(),
+                snapshot.len(),
+                snapshot.dim()
             )));
         }
         Ok(graph)
     }
 
+    fn read_manifest(&self) -> Result<Manifest, NotLoaded> {
+        let path = self.dir.join(MANIFEST);
+        let len = match fs::metadata(&path) {
+            Ok(meta) => meta.len(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(NotLoaded::Missing),
+            Err(e) => return Err(NotLoaded::Corrupt(format!("manifest unreadable: {e}"))),
+        };
+        if len > MANIFEST_MAX_BYTES {
+            return Err(NotLoaded::Corrupt(format!("manifest of {len} bytes")));
+        }
+        let text = fs::read_to_string(&path)
+            .map_err(|e| NotLoaded::Corrupt(format!("manifest unreadable: {e}")))?;
+        serde_json::from_str(&text).map_err(|e| NotLoaded::Corrupt(format!("manifest: {e}")))
+    }
+
     fn write_manifest(&self, manifest: &Manifest) -> Result<(), SaveError> {
         let path = self.dir.join(MANIFEST);
-        let temp = self.dir.join(format!("{MANIFEST}.tmp"));
+        let temp = self.dir.join(format!("{MANIFEST}.{}.tmp", manifest.folder));
         let io = |e: std::io::Error| SaveError::Io {
             path: path.clone(),
             reason: e.to_string(),
@@ -191,10 +251,9 @@ impl GraphFiles {
         let mut file = fs::File::create(&temp).map_err(io)?;
         file.write_all(&json).map_err(io)?;
         file.sync_all().map_err(io)?;
+        sync_dir(&self.dir).map_err(io)?; // the new folder's entry is durable before the manifest names it
         fs::rename(&temp, &path).map_err(io)?;
-        if let Ok(dir) = fs::File::open(&self.dir) {
-            let _ = dir.sync_all();
-        }
+        let _ = sync_dir(&self.dir);
         Ok(())
     }
 
@@ -207,6 +266,8 @@ impl GraphFiles {
             let name = name.to_string_lossy();
             if name.starts_with(FOLDER_PREFIX) && name != keep {
                 let _ = fs::remove_dir_all(entry.path());
+            } else if name.starts_with(MANIFEST) && name.ends_with(".tmp") {
+                let _ = fs::remove_file(entry.path());
             }
         }
     }
@@ -214,6 +275,10 @@ impl GraphFiles {
 
 fn load_from(loader: &'static mut HnswIo) -> Result<Graph, String> {
     loader.load_hnsw().map_err(|e| e.to_string())
+}
+
+fn sync_dir(path: &Path) -> std::io::Result<()> {
+    fs::File::open(path)?.sync_all()
 }
 
 fn sync_file(path: &Path) -> std::io::Result<()> {
@@ -338,12 +403,25 @@ mod tests {
         let path = dir.path().join("kb-graph").join(MANIFEST);
         let mut manifest: Manifest =
             serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+        let saved_folder = manifest.folder.clone();
         manifest.folder = format!("{FOLDER_PREFIX}x/../..");
         fs::write(&path, serde_json::to_string(&manifest).unwrap()).unwrap();
         let warm = without_graph(entries(50, 7));
         assert_eq!(warm.fingerprint(), built.fingerprint());
         assert!(
             matches!(files.load(&warm), Err(NotLoaded::Corrupt(why)) if why.contains("folder"))
+        );
+        manifest.folder = saved_folder;
+        manifest.basename = "../../kb".into();
+        fs::write(&path, serde_json::to_string(&manifest).unwrap()).unwrap();
+        assert!(
+            matches!(files.load(&warm), Err(NotLoaded::Corrupt(why)) if why.contains("basename"))
+        );
+        manifest.basename = "kb".into();
+        manifest.files[1] = manifest.files[0].clone(); // the data file left unchecked
+        fs::write(&path, serde_json::to_string(&manifest).unwrap()).unwrap();
+        assert!(
+            matches!(files.load(&warm), Err(NotLoaded::Corrupt(why)) if why.contains("basename"))
         );
     }
 

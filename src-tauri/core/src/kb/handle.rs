@@ -7,7 +7,7 @@
 
 use std::sync::{Arc, RwLock};
 
-use crate::kb::graph_file::GraphFiles;
+use crate::kb::graph_file::{GraphFiles, SaveError};
 use crate::kb::snapshot::{KbSnapshot, SnapshotError};
 use crate::kb::store::AppliedChanges;
 
@@ -111,6 +111,7 @@ impl KbHandle {
             .await;
             match saved {
                 Ok(Ok(took)) => tracing::info!(ms = took.as_millis() as u64, "HNSW graph saved"),
+                Ok(Err(SaveError::Incomplete)) => tracing::debug!("no graph to save (empty KB)"),
                 Ok(Err(error)) => {
                     tracing::warn!(%error, "HNSW graph not saved; the next start rebuilds it")
                 }
