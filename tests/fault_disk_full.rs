@@ -131,12 +131,14 @@ async fn disk_full_acknowledges_nothing_it_could_not_store() {
     let recorded = recorded_deliveries(&dir.path().join("data"), &received);
     let may_repeat: BTreeSet<String> = received.difference(&recorded).cloned().collect();
     let not_marked = logged_card_ids(&full.stderr_log, "delivered but not marked");
+    let repeated_before_restart = sim.stats().repeated_keys;
     println!(
-        "[fault] disk full: before the restart {} received, {} recorded delivered, {} not (of which {} logged \"delivered but not marked\")",
+        "[fault] disk full: before the restart {} received, {} recorded delivered, {} not (of which {} logged \"delivered but not marked\"); repeats so far {:?}",
         received.len(),
         recorded.len(),
         may_repeat.len(),
-        not_marked.len()
+        not_marked.len(),
+        repeated_before_restart
     );
 
     // 3. Space is back: everything acknowledged before is delivered; only unrecorded deliveries may repeat.
@@ -154,6 +156,12 @@ async fn disk_full_acknowledges_nothing_it_could_not_store() {
     tokio::time::sleep(Duration::from_secs(1)).await;
     let mut all = approved;
     all.extend(received_ids(&sim));
+    for key in sim.stats().repeated_keys {
+        let log = std::fs::read_to_string(&full.stderr_log).unwrap_or_default();
+        for line in log.lines().filter(|l| l.contains(&key)) {
+            println!("[fault] disk full: log of repeated {key}: {line}");
+        }
+    }
     assert_none_lost_repeats_explained("disk full, then space again", &sim, &all, &may_repeat);
 }
 

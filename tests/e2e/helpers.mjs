@@ -53,6 +53,7 @@ async function waitForPort(port, timeoutMs = 15000) {
  */
 export async function launch(args = [], extraEnv = {}) {
   if (!existsSync(APP)) throw new Error(`app binary missing: ${APP} (cargo build -p supervisor-assist)`);
+  await waitForAppExit(); // one instance per session bus: an earlier test's app must be gone
   const port = await freePort();
   const nativePort = await freePort();
   const home = mkdtempSync(join(tmpdir(), "sa-e2e-"));
@@ -82,8 +83,38 @@ export async function launch(args = [], extraEnv = {}) {
       /* the app may already be gone (Quit) */
     }
     driver.kill();
+    await waitForAppExit();
   };
   return { browser, stop, env, home };
+}
+
+/** Pids of running copies of the app binary. */
+async function appPids() {
+  try {
+    const { stdout } = await run("pgrep", ["-f", "--", APP]);
+    return stdout.split(/\s+/).filter(Boolean);
+  } catch (_) {
+    return []; // pgrep exits 1 when nothing matches
+  }
+}
+
+/**
+ * Waits until no copy of the app runs (SIGKILL after 10 s): the next launch must not find an instance that is still
+ * shutting down, or single-instance hands its arguments to a process about to leave the session bus.
+ */
+export async function waitForAppExit() {
+  try {
+    await waitFor(async () => (await appPids()).length === 0, "the app to exit", 10000);
+  } catch (_) {
+    for (const pid of await appPids()) {
+      try {
+        process.kill(Number(pid), "SIGKILL");
+      } catch (_) {
+        /* already gone */
+      }
+    }
+    await waitFor(async () => (await appPids()).length === 0, "the app to exit after SIGKILL", 5000);
+  }
 }
 
 /** Switches the WebDriver session to the window whose document title is `title`. */
