@@ -5,8 +5,8 @@
 //! (`approval_not_saved`) and never acknowledged; after a restart without the limit, every approval that
 //! was acknowledged is delivered, and nothing whose delivery had been recorded is sent again. A card whose delivery
 //! could not be recorded (in flight at the kill, or the mark refused by the full disk) may reach the server twice,
-//! under its idempotency key. Which cards those are is read from the outbox database itself between the kill and the
-//! restart; a repeat of any card it records as delivered fails the test.
+//! under its idempotency key. Which cards those are is read from the outbox database itself after every kill (the
+//! server received them, the outbox does not record them delivered); a repeat of any other card fails the test.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -82,12 +82,15 @@ async fn disk_full_acknowledges_nothing_it_could_not_store() {
         !first.card_ids("card_delivered").is_empty()
     })
     .await;
-    drop(first);
+    first.kill();
+    let data = dir.path().join("data");
+    let mut may_repeat = unrecorded_deliveries(&sim, &data);
 
     // A restart recovers the logs, which rounds each file up to its first 512 KiB segment.
     let mut second = spawn_headless(&config);
     second.wait_ready(&sim).await;
-    drop(second);
+    second.kill();
+    may_repeat.extend(unrecorded_deliveries(&sim, &data));
 
     // 2. The disk "fills up": no file may grow past its current size.
     let limit = largest_file(&dir.path().join("data"));
@@ -127,15 +130,14 @@ async fn disk_full_acknowledges_nothing_it_could_not_store() {
     );
     assert!(!reason.is_empty(), "the error says why");
     // What the server got but the outbox does not record as delivered may be sent again after the restart.
-    let received = received_ids(&sim);
-    let recorded = recorded_deliveries(&dir.path().join("data"), &received);
-    let may_repeat: BTreeSet<String> = received.difference(&recorded).cloned().collect();
+    let unrecorded = unrecorded_deliveries(&sim, &data);
+    may_repeat.extend(unrecorded.iter().cloned());
     let not_marked = logged_card_ids(&full.stderr_log, "delivered but not marked");
     let repeated_before_restart = sim.stats().repeated_keys;
     println!(
-        "[fault] disk full: before the restart {} received, {} recorded delivered, {} not (of which {} logged \"delivered but not marked\"); repeats so far {:?}",
-        received.len(),
-        recorded.len(),
+        "[fault] disk full: before the restart {} received, {} not recorded delivered at the last kill, {} at any kill (of which {} logged \"delivered but not marked\"); repeats so far {:?}",
+        received_ids(&sim).len(),
+        unrecorded.len(),
         may_repeat.len(),
         not_marked.len(),
         repeated_before_restart
@@ -165,16 +167,17 @@ async fn disk_full_acknowledges_nothing_it_could_not_store() {
     assert_none_lost_repeats_explained("disk full, then space again", &sim, &all, &may_repeat);
 }
 
-/// The cards among `received` that the outbox in `data_dir` records as delivered (read while no process holds it).
-fn recorded_deliveries(data_dir: &Path, received: &BTreeSet<String>) -> BTreeSet<String> {
+/// The cards the server received that the outbox in `data_dir` does not record as delivered (read right after a kill,
+/// while no process holds the database): in flight at the kill, or their mark refused. The next process may send them
+/// again.
+fn unrecorded_deliveries(sim: &cxone_sim::SimServer, data_dir: &Path) -> BTreeSet<String> {
     let db = assist_core::assemble::open_pipeline_db(data_dir).expect("pipeline db");
     let outbox = Outbox::open(&db).expect("outbox");
-    received
-        .iter()
+    received_ids(sim)
+        .into_iter()
         .filter(|id| {
             let finished = outbox.finished(id).expect("outbox readable");
-            matches!(finished, Some(f) if matches!(f.outcome, Outcome::Delivered { .. }))
+            !matches!(finished, Some(f) if matches!(f.outcome, Outcome::Delivered { .. }))
         })
-        .cloned()
         .collect()
 }
