@@ -44,12 +44,13 @@ fn main() -> BenchResult<()> {
 
     let started = Instant::now();
     let store = KbStore::open(&sled_dir, embedder.model_name(), embedder.dim())?;
-    let mut snapshot =
-        KbSnapshot::build_without_graph(store.load_all()?, embedder.dim(), HnswParams::default())?;
-    let graph = graph_files(work).load(&snapshot)?;
-    snapshot
-        .adopt_graph(graph)
-        .map_err(|_| "the saved graph does not fit")?;
+    let saved = graph_files(work).load(embedder.dim(), HnswParams::default())?;
+    let (snapshot, _) = KbSnapshot::with_saved_graph(
+        store.load_all()?,
+        embedder.dim(),
+        HnswParams::default(),
+        saved,
+    )?;
     let warm_start_s = started.elapsed().as_secs_f64();
     let warm_start_graph_s = warm_start_s;
     if snapshot.len() != article_count {

@@ -9,6 +9,7 @@ use crate::auth::secrets::SecretStore;
 use crate::auth::token::{build_http_client, OAuthTokenSource, TokenSettings};
 use crate::auth::TokenSource;
 use crate::config::Config;
+use crate::domain::Article;
 use crate::events::ws::{WsEventSource, WsSettings};
 use crate::kb::client::HttpKnowledgeSource;
 use crate::kb::graph_file::NotLoaded;
@@ -96,18 +97,15 @@ pub async fn open_kb(
         let entries = task_store.load_all().map_err(|e| StartError::Kb(e.to_string()))?;
         // Serve at once: with the graph saved for exactly these articles, or by exact scan while the background
         // rebuilds it (warm start ≠ graph build).
-        let mut snapshot = KbSnapshot::build_without_graph(entries, task_embedder.dim(), HnswParams::default()).map_err(|e| StartError::Kb(e.to_string()))?;
-        if !snapshot.is_empty() {
-            adopt_saved_graph(&mut snapshot, &task_files);
-        }
-        Ok(snapshot)
+        snapshot_with_saved_graph(entries, task_embedder.dim(), &task_files)
     })
     .await
     .map_err(|e| StartError::Kb(e.to_string()))??;
     let graph_needed = snapshot.pending_compaction() > DEFAULT_COMPACTION_THRESHOLD;
     tracing::info!(
         articles = snapshot.len(),
-        graph = snapshot.complete_graph().is_some(),
+        graph = snapshot.has_graph(),
+        pending_compaction = snapshot.pending_compaction(),
         "KB snapshot ready"
     );
     let kb = Arc::new(KbHandle::new(snapshot).with_graph_files(graph_files));
@@ -122,22 +120,43 @@ pub async fn open_kb(
     Ok((store, kb))
 }
 
-/// Gives `snapshot` the graph saved for exactly its articles, if there is one; otherwise says why not (the caller
-/// builds it in the background).
-fn adopt_saved_graph(snapshot: &mut KbSnapshot, files: &GraphFiles) {
+/// The first snapshot of `entries`: around the saved graph where it still fits (unchanged articles), otherwise by
+/// exact scan (the caller builds the graph in the background).
+fn snapshot_with_saved_graph(
+    entries: Vec<(Article, Vec<f32>)>,
+    dim: usize,
+    files: &GraphFiles,
+) -> Result<KbSnapshot, StartError> {
+    let kb_error = |e: &dyn std::fmt::Display| StartError::Kb(e.to_string());
+    if entries.is_empty() {
+        return KbSnapshot::build_without_graph(entries, dim, HnswParams::default())
+            .map_err(|e| kb_error(&e));
+    }
     let started = std::time::Instant::now();
-    match files.load(snapshot) {
-        Ok(graph) => match snapshot.adopt_graph(graph) {
-            Ok(()) => tracing::info!(
+    match files.load(dim, HnswParams::default()) {
+        Ok(saved) => {
+            let (snapshot, reuse) =
+                KbSnapshot::with_saved_graph(entries, dim, HnswParams::default(), saved)
+                    .map_err(|e| kb_error(&e))?;
+            tracing::info!(
                 ms = started.elapsed().as_millis() as u64,
+                reused = reuse.reused,
+                stale = reuse.stale,
+                added = reuse.added,
                 "HNSW graph loaded from disk"
-            ),
-            Err(_) => tracing::warn!("saved HNSW graph does not fit the snapshot; rebuilding"),
-        },
-        Err(why @ (NotLoaded::Missing | NotLoaded::Stale)) => {
-            tracing::info!(%why, "HNSW graph to be rebuilt")
+            );
+            Ok(snapshot)
         }
-        Err(why) => tracing::warn!(%why, "HNSW graph to be rebuilt"),
+        Err(why) => {
+            match why {
+                NotLoaded::Missing | NotLoaded::Stale => {
+                    tracing::info!(%why, "HNSW graph to be rebuilt")
+                }
+                NotLoaded::Corrupt(_) => tracing::warn!(%why, "HNSW graph to be rebuilt"),
+            }
+            KbSnapshot::build_without_graph(entries, dim, HnswParams::default())
+                .map_err(|e| kb_error(&e))
+        }
     }
 }
 

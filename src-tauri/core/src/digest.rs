@@ -1,4 +1,4 @@
-//! SHA-256 as lowercase hex, for files (asset and graph-file verification) and in-memory content (fingerprints).
+//! SHA-256 as lowercase hex, for files (asset and graph-file verification) and in-memory content (vector digests).
 
 use std::io::Read;
 use std::path::Path;

@@ -1,6 +1,7 @@
 //! The app's start-up path (`assemble::open_kb`) with the real model, real sled files and real HNSW graph files: the
 //! first start builds the graph in the background and saves it; the next start loads it and searches the graph at
-//! once (no rebuild); damaged graph files cost a rebuild, never an answer.
+//! once (no rebuild); damaged graph files cost a rebuild, never an answer; a KB changed since the save reuses the graph
+//! for what did not change.
 
 #[path = "support/real_embedder.rs"]
 mod real_embedder;
@@ -163,4 +164,39 @@ async fn a_restart_loads_the_saved_graph_and_damaged_files_only_cost_a_rebuild()
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+
+    let old_vector = snapshot.vector("KB-0007").unwrap().to_vec();
+    drop((_store, kb, snapshot));
+
+    // The KB changed since the save: the graph is reused for every unchanged article.
+    {
+        let store = KbStore::open(&dir.path().join("kb"), real.model_name(), real.dim()).unwrap();
+        let mut article = corpus().remove(7);
+        article.title = "Voicemail PIN reset with *86".into();
+        article.content = "Dial *86, enter the old PIN, then choose a new one.".into();
+        store
+            .apply(vec![article], vec![], real.as_ref(), &mut |_, _| {})
+            .unwrap();
+    }
+    let (_store, kb) = open_kb(dir.path(), real.clone()).await.unwrap();
+    let snapshot = kb.snapshot();
+    assert!(snapshot.has_graph(), "the saved graph is reused");
+    assert_eq!(
+        snapshot.pending_compaction(),
+        2,
+        "the changed article: a tombstone in the graph, its new version in the delta"
+    );
+    let new_vector = snapshot.vector("KB-0007").unwrap().to_vec();
+    assert_ne!(new_vector, old_vector);
+    assert_eq!(
+        dense_ids(&snapshot, &new_vector)[0],
+        "KB-0007",
+        "found by its new vector"
+    );
+    let by_old = snapshot.dense_top_k(&old_vector, 1);
+    assert!(
+        by_old[0].1 < 0.9999,
+        "the old vector is gone with its graph slot"
+    );
+    assert_eq!(snapshot.len(), ARTICLES);
 }

@@ -1,11 +1,12 @@
 //! The HNSW graph on disk, so a warm start searches the graph at once instead of rebuilding it (seconds at 10k).
 //!
-//! Written after each compaction, the only moment the graph covers exactly the live KB: hnsw_rs's own dump goes into
-//! a fresh folder, then a manifest naming that folder, the fingerprint of the KB it was built from
-//! ([`KbSnapshot::fingerprint`]) and the SHA-256 of each file replaces the previous manifest atomically. A load uses
-//! the graph only when the stored KB has that fingerprint and both files hash as recorded, so a torn, stale or edited
-//! dump is never handed to hnsw_rs's loader (which asserts on bad input; a panic is still caught). Anything else is
-//! [`NotLoaded`], and the caller builds the graph as before: losing these files costs seconds, never results.
+//! Written after each compaction, the only moment the graph covers exactly the live KB: hnsw_rs's own dump and the
+//! article id + vector digest of each graph slot (`slots.json`) go into a fresh folder, then a manifest naming that
+//! folder, the graph settings and the SHA-256 of each file replaces the previous manifest atomically. A load hands the
+//! files to hnsw_rs's loader (which asserts on bad input; a panic is still caught) only when the settings match and
+//! every file hashes as recorded, so a torn or edited dump is never parsed. [`KbSnapshot::with_saved_graph`] then
+//! reuses each slot whose article is unchanged. Anything else is [`NotLoaded`], and the caller builds the graph as
+//! before: losing these files costs seconds, never results.
 
 use std::fs;
 use std::io::Write;
@@ -17,7 +18,8 @@ use hnsw_rs::hnswio::HnswIo;
 use serde::{Deserialize, Serialize};
 
 use crate::digest::file_sha256;
-use crate::kb::snapshot::{KbSnapshot, NormalisedDot};
+use crate::domain::ArticleId;
+use crate::kb::snapshot::{HnswParams, KbSnapshot, NormalisedDot};
 
 /// A graph as the snapshot holds it.
 pub type Graph = Hnsw<'static, f32, NormalisedDot>;
@@ -25,6 +27,9 @@ pub type Graph = Hnsw<'static, f32, NormalisedDot>;
 const MANIFEST: &str = "hnsw.json";
 const FOLDER_PREFIX: &str = "hnsw-";
 const BASENAME: &str = "kb";
+const SLOTS: &str = "slots.json";
+/// Bound on `slots.json` per point (an id and a 16-hex digest, JSON-quoted).
+const SLOTS_MAX_BYTES_PER_POINT: u64 = 1024;
 /// Largest manifest read (a real one is under 1 KiB).
 const MANIFEST_MAX_BYTES: u64 = 64 * 1024;
 /// Generous bound on the graph file per point: 16 layers of counts plus 17-byte neighbour records (2M at layer 0, M above).
@@ -47,14 +52,16 @@ fn format_tag() -> String {
 struct Manifest {
     /// [`format_tag`] of the writer.
     format: String,
-    /// [`KbSnapshot::fingerprint`] of the KB the graph was built over.
-    fingerprint: String,
+    /// Vector dimension and construction settings the graph was built with.
+    dim: usize,
+    max_connections: usize,
+    ef_construction: usize,
     points: usize,
     /// Sub-folder holding hnsw_rs's files.
     folder: String,
     /// hnsw_rs's basename (`<basename>.hnsw.graph`, `<basename>.hnsw.data`).
     basename: String,
-    /// (file name, SHA-256) of each file in `folder`.
+    /// (file name, SHA-256) of each file in `folder`: the graph, the data, the slots.
     files: Vec<(String, String)>,
 }
 
@@ -72,10 +79,16 @@ pub enum SaveError {
 pub enum NotLoaded {
     #[error("no saved graph")]
     Missing,
-    #[error("the saved graph was built over another KB (it changed since)")]
+    #[error("the saved graph was built with other settings or by another version")]
     Stale,
     #[error("the saved graph is unusable: {0}")]
     Corrupt(String),
+}
+
+/// A verified, loaded graph and the (article id, vector digest) of each of its slots.
+pub struct SavedGraph {
+    pub graph: Graph,
+    pub slots: Vec<(ArticleId, String)>,
 }
 
 /// The folder holding the saved graph (e.g. `<data dir>/kb-graph`).
@@ -93,6 +106,7 @@ impl GraphFiles {
     /// Saves the snapshot's graph; it must cover every live article (right after [`KbSnapshot::compacted`]).
     pub fn save(&self, snapshot: &KbSnapshot) -> Result<(), SaveError> {
         let graph = snapshot.complete_graph().ok_or(SaveError::Incomplete)?;
+        let slots = snapshot.graph_slots().ok_or(SaveError::Incomplete)?;
         let io = |path: &Path| {
             let path = path.to_path_buf();
             move |e: &dyn std::fmt::Display| SaveError::Io {
@@ -101,12 +115,11 @@ impl GraphFiles {
             }
         };
         fs::create_dir_all(&self.dir).map_err(|e| io(&self.dir)(&e))?;
-        let fingerprint = snapshot.fingerprint();
         let nonce = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos());
         // A new folder per save: the one the current manifest names is never touched.
-        let folder = format!("{FOLDER_PREFIX}{}-{nonce}", &fingerprint[..12]);
+        let folder = format!("{FOLDER_PREFIX}{nonce}");
         let folder_path = self.dir.join(&folder);
         fs::create_dir(&folder_path).map_err(|e| io(&folder_path)(&e))?;
         let written = (|| {
@@ -117,8 +130,14 @@ impl GraphFiles {
             .map_err(|_| io(&folder_path)(&"hnsw_rs panicked while writing the dump"))?;
             let basename = dumped.map_err(|e| io(&folder_path)(&e))?;
             let mut files = Vec::new();
-            for suffix in ["hnsw.graph", "hnsw.data"] {
-                let name = format!("{basename}.{suffix}");
+            let slots_json = serde_json::to_vec(&slots).map_err(|e| io(&folder_path)(&e))?;
+            fs::write(folder_path.join(SLOTS), slots_json).map_err(|e| io(&folder_path)(&e))?;
+            let names = [
+                format!("{basename}.hnsw.graph"),
+                format!("{basename}.hnsw.data"),
+                SLOTS.to_string(),
+            ];
+            for name in names {
                 let path = folder_path.join(&name);
                 sync_file(&path).map_err(|e| io(&path)(&e))?;
                 files.push((name, file_sha256(&path).map_err(|e| io(&path)(&e))?));
@@ -126,7 +145,9 @@ impl GraphFiles {
             sync_dir(&folder_path).map_err(|e| io(&folder_path)(&e))?;
             let manifest = Manifest {
                 format: format_tag(),
-                fingerprint,
+                dim: snapshot.dim(),
+                max_connections: snapshot.params().max_connections,
+                ef_construction: snapshot.params().ef_construction,
                 points: graph.get_nb_point(),
                 folder: folder.clone(),
                 basename,
@@ -146,18 +167,18 @@ impl GraphFiles {
         }
     }
 
-    /// The saved graph, if it was built over exactly `snapshot`'s articles and vectors and its files are intact.
-    pub fn load(&self, snapshot: &KbSnapshot) -> Result<Graph, NotLoaded> {
+    /// The saved graph and its slots, if it was built with `dim` and `params` and its files are intact.
+    pub fn load(&self, dim: usize, params: HnswParams) -> Result<SavedGraph, NotLoaded> {
         let manifest = self.read_manifest()?;
-        if manifest.format != format_tag() || manifest.fingerprint != snapshot.fingerprint() {
+        let settings = (dim, params.max_connections, params.ef_construction);
+        if manifest.format != format_tag()
+            || (
+                manifest.dim,
+                manifest.max_connections,
+                manifest.ef_construction,
+            ) != settings
+        {
             return Err(NotLoaded::Stale);
-        }
-        if manifest.points != snapshot.len() {
-            return Err(NotLoaded::Corrupt(format!(
-                "{} points recorded for a KB of {}",
-                manifest.points,
-                snapshot.len()
-            )));
         }
         let plain = |name: &str| !name.is_empty() && !name.contains(['/', '\\']) && name != "..";
         if !manifest.folder.starts_with(FOLDER_PREFIX) || !plain(&manifest.folder) {
@@ -166,19 +187,20 @@ impl GraphFiles {
                 manifest.folder
             )));
         }
-        self.remove_other_folders(&manifest.folder); // left by a save that did not finish
-                                                     // Exactly the two files hnsw_rs will open, so nothing it reads escapes the checksums.
+        // Left by a save that did not finish.
+        self.remove_other_folders(&manifest.folder);
+        // Exactly the files hnsw_rs and we will open, so nothing read escapes the checksums.
         let graph_name = format!("{}.hnsw.graph", manifest.basename);
         let data_name = format!("{}.hnsw.data", manifest.basename);
         let names: Vec<&str> = manifest.files.iter().map(|(n, _)| n.as_str()).collect();
-        if !plain(&manifest.basename) || names != [graph_name.as_str(), data_name.as_str()] {
+        if !plain(&manifest.basename) || names != [graph_name.as_str(), data_name.as_str(), SLOTS] {
             return Err(NotLoaded::Corrupt(
-                "expected <basename>.hnsw.graph and <basename>.hnsw.data".into(),
+                "expected <basename>.hnsw.graph, <basename>.hnsw.data and slots.json".into(),
             ));
         }
         let folder = self.dir.join(&manifest.folder);
-        let n = snapshot.len() as u64;
-        let data_bytes = 12 + n * (20 + 4 * snapshot.dim() as u64);
+        let n = manifest.points as u64;
+        let data_bytes = 12 + n * (20 + 4 * dim as u64);
         let size = |name: &str| {
             fs::metadata(folder.join(name))
                 .map(|m| m.len())
@@ -186,10 +208,10 @@ impl GraphFiles {
         };
         if size(&data_name) != data_bytes
             || size(&graph_name) > 64 * 1024 + n * GRAPH_MAX_BYTES_PER_POINT
+            || size(SLOTS) > 64 + n * SLOTS_MAX_BYTES_PER_POINT
         {
             return Err(NotLoaded::Corrupt(format!(
-                "file sizes do not fit {n} points of dimension {}",
-                snapshot.dim()
+                "file sizes do not fit {n} points of dimension {dim}"
             )));
         }
         for (name, expected) in &manifest.files {
@@ -208,18 +230,23 @@ impl GraphFiles {
         }))
         .map_err(|_| NotLoaded::Corrupt("the loader panicked".into()))?
         .map_err(NotLoaded::Corrupt)?;
-        if graph.get_nb_point() != snapshot.len()
-            || graph.get_point_indexation().get_data_dimension() != snapshot.dim()
+        let slots: Vec<(ArticleId, String)> = fs::read(folder.join(SLOTS))
+            .map_err(|e| e.to_string())
+            .and_then(|bytes| serde_json::from_slice(&bytes).map_err(|e| e.to_string()))
+            .map_err(|e| NotLoaded::Corrupt(format!("{SLOTS}: {e}")))?;
+        let found_dim = graph.get_point_indexation().get_data_dimension();
+        if graph.get_nb_point() != manifest.points
+            || slots.len() != manifest.points
+            || found_dim != dim
         {
             return Err(NotLoaded::Corrupt(format!(
-                "{} points of dimension {}, the KB has {} of {}",
+                "{} points and {} slots of dimension {found_dim}, the manifest says {} of {dim}",
                 graph.get_nb_point(),
-                graph.get_point_indexation().get_data_dimension(),
-                snapshot.len(),
-                snapshot.dim()
+                slots.len(),
+                manifest.points
             )));
         }
-        Ok(graph)
+        Ok(SavedGraph { graph, slots })
     }
 
     fn read_manifest(&self) -> Result<Manifest, NotLoaded> {

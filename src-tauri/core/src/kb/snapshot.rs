@@ -9,7 +9,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use hnsw_rs::hnsw::Hnsw;
-use sha2::{Digest, Sha256};
 
 use crate::domain::{Article, ArticleId};
 use crate::kb::bm25_index::{indexed_text, Bm25Index};
@@ -45,6 +44,9 @@ pub enum SnapshotError {
         expected: usize,
     },
 }
+
+mod restore;
+pub use restore::{vector_digest, Reuse};
 
 #[derive(Clone)]
 struct Slot {
@@ -126,23 +128,11 @@ impl KbSnapshot {
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
             (slots, hnsw, bm25)
         });
-        let id_to_slot = slots
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (s.article.id.clone(), i as u32))
-            .collect();
-        let mut identifier_index: HashMap<String, Vec<u32>> = HashMap::new();
-        for (i, slot) in slots.iter().enumerate() {
-            for id in slot.identifiers.iter() {
-                identifier_index
-                    .entry(id.clone())
-                    .or_default()
-                    .push(i as u32);
-            }
-        }
+        let alive = vec![true; slots.len()];
+        let (id_to_slot, identifier_index) = lookup_indexes(&slots, &alive);
         tracing::debug!(articles = slots.len(), "KB snapshot built");
         Self {
-            alive: vec![true; slots.len()],
+            alive,
             indexed: if with_graph { slots.len() } else { 0 },
             slots,
             id_to_slot,
@@ -203,44 +193,10 @@ impl KbSnapshot {
         Self::build_checked(entries, self.dim, self.params, true)
     }
 
-    /// SHA-256 over the live articles' ids and vectors in slot order, the dimension and the graph's construction
-    /// settings: equal fingerprints mean a graph built over one snapshot fits the other slot for slot.
-    pub fn fingerprint(&self) -> String {
-        let mut hasher = Sha256::new();
-        hasher.update(b"kb-graph-v1");
-        for n in [
-            self.dim,
-            self.params.max_connections,
-            self.params.ef_construction,
-        ] {
-            hasher.update((n as u64).to_le_bytes());
-        }
-        for slot in self.live_slots() {
-            hasher.update((slot.article.id.len() as u64).to_le_bytes());
-            hasher.update(slot.article.id.as_bytes());
-            for x in slot.vector.iter() {
-                hasher.update(x.to_le_bytes());
-            }
-        }
-        crate::digest::hex(&hasher.finalize())
-    }
-
     /// The graph, when it covers every live article and nothing else (right after a build or compaction).
     pub fn complete_graph(&self) -> Option<&Graph> {
         let complete = self.indexed == self.slots.len() && self.tombstones_in_graph == 0;
         self.hnsw.as_deref().filter(|_| complete)
-    }
-
-    /// Takes a graph loaded for this snapshot's [`KbSnapshot::fingerprint`]: only a snapshot built without a graph and
-    /// not changed since (every slot live, in the delta) can take one, and only with one point per slot.
-    pub fn adopt_graph(&mut self, graph: Graph) -> Result<(), Graph> {
-        let fresh = self.indexed == 0 && self.alive.iter().all(|a| *a);
-        if !fresh || graph.get_nb_point() != self.slots.len() || self.slots.is_empty() {
-            return Err(graph);
-        }
-        self.hnsw = Some(Arc::new(graph));
-        self.indexed = self.slots.len();
-        Ok(())
     }
 
     /// Number of live articles.
@@ -256,6 +212,16 @@ impl KbSnapshot {
     /// Vector dimension.
     pub fn dim(&self) -> usize {
         self.dim
+    }
+
+    /// True when queries search an HNSW graph (for some or all articles), false when every vector is scanned.
+    pub fn has_graph(&self) -> bool {
+        self.hnsw.is_some()
+    }
+
+    /// The HNSW settings this snapshot builds and searches with.
+    pub fn params(&self) -> HnswParams {
+        self.params
     }
 
     /// Live slots outside the graph plus dead slots inside it: the work a compaction would remove.
@@ -394,6 +360,26 @@ impl KbSnapshot {
         self.slots.push(slot);
         self.alive.push(true);
     }
+}
+
+/// Id → slot and identifier → slots over the live slots.
+#[allow(clippy::type_complexity)]
+fn lookup_indexes(
+    slots: &[Slot],
+    alive: &[bool],
+) -> (HashMap<ArticleId, u32>, HashMap<String, Vec<u32>>) {
+    let mut id_to_slot = HashMap::new();
+    let mut identifier_index: HashMap<String, Vec<u32>> = HashMap::new();
+    for (i, slot) in slots.iter().enumerate().filter(|(i, _)| alive[*i]) {
+        id_to_slot.insert(slot.article.id.clone(), i as u32);
+        for id in slot.identifiers.iter() {
+            identifier_index
+                .entry(id.clone())
+                .or_default()
+                .push(i as u32);
+        }
+    }
+    (id_to_slot, identifier_index)
 }
 
 fn new_slot(article: Article, vector: Vec<f32>) -> Slot {
