@@ -46,7 +46,9 @@ pub enum SnapshotError {
 }
 
 mod restore;
+mod scores;
 pub use restore::{vector_digest, Reuse};
+pub use scores::Bm25Scores;
 
 #[derive(Clone)]
 struct Slot {
@@ -77,13 +79,7 @@ impl KbSnapshot {
         dim: usize,
         params: HnswParams,
     ) -> Result<Self, SnapshotError> {
-        if let Some((a, v)) = entries.iter().find(|(_, v)| v.len() != dim) {
-            return Err(SnapshotError::WrongDimension {
-                id: a.id.clone(),
-                actual: v.len(),
-                expected: dim,
-            });
-        }
+        check_dimension(&entries, dim)?;
         Ok(Self::build_checked(entries, dim, params, true))
     }
 
@@ -95,13 +91,7 @@ impl KbSnapshot {
         dim: usize,
         params: HnswParams,
     ) -> Result<Self, SnapshotError> {
-        if let Some((a, v)) = entries.iter().find(|(_, v)| v.len() != dim) {
-            return Err(SnapshotError::WrongDimension {
-                id: a.id.clone(),
-                actual: v.len(),
-                expected: dim,
-            });
-        }
+        check_dimension(&entries, dim)?;
         Ok(Self::build_checked(entries, dim, params, false))
     }
 
@@ -113,31 +103,53 @@ impl KbSnapshot {
     ) -> Self {
         entries.sort_by(|a, b| a.0.id.cmp(&b.0.id));
         entries.dedup_by(|later, earlier| later.0.id == earlier.0.id);
-        let docs: Vec<(u32, String)> = entries
+        let graph = if with_graph {
+            GraphFor::Build
+        } else {
+            GraphFor::None
+        };
+        Self::from_layout(entries.into_iter().map(Some).collect(), dim, params, graph)
+    }
+
+    /// The snapshot of `layout` in slot order (`None` = a dead slot kept only for the graph's numbering), with BM25
+    /// built on one core while the other makes the slots (identifier extraction) and, if asked, the graph.
+    fn from_layout(
+        layout: Vec<Option<(Article, Vec<f32>)>>,
+        dim: usize,
+        params: HnswParams,
+        graph: GraphFor,
+    ) -> Self {
+        let docs: Vec<(u32, String)> = layout
             .iter()
             .enumerate()
-            .map(|(i, (article, _))| (i as u32, indexed_text(article)))
+            .filter_map(|(i, entry)| entry.as_ref().map(|(a, _)| (i as u32, indexed_text(a))))
             .collect();
-        // BM25 on one core while the other makes the slots (identifier extraction) and then the graph.
-        let (slots, hnsw, bm25) = std::thread::scope(|scope| {
+        let alive: Vec<bool> = layout.iter().map(Option::is_some).collect();
+        let (slots, hnsw, indexed, bm25) = std::thread::scope(|scope| {
             let bm25 = scope.spawn(|| Bm25Index::build(&docs));
-            let slots: Vec<Slot> = entries.into_iter().map(|(a, v)| new_slot(a, v)).collect();
-            let hnsw = with_graph.then(|| build_graph(&slots, params)).flatten();
+            let slots: Vec<Slot> = layout
+                .into_iter()
+                .map(|entry| entry.map_or_else(|| tombstone(dim), |(a, v)| new_slot(a, v)))
+                .collect();
+            let (hnsw, indexed) = match graph {
+                GraphFor::None => (None, 0),
+                GraphFor::Build => (build_graph(&slots, params), slots.len()),
+                GraphFor::Saved { graph, indexed } => (Some(Arc::new(graph)), indexed),
+            };
             let bm25 = bm25
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            (slots, hnsw, bm25)
+            (slots, hnsw, indexed, bm25)
         });
-        let alive = vec![true; slots.len()];
         let (id_to_slot, identifier_index) = lookup_indexes(&slots, &alive);
-        tracing::debug!(articles = slots.len(), "KB snapshot built");
+        tracing::debug!(articles = id_to_slot.len(), "KB snapshot built");
         Self {
+            tombstones_in_graph: alive[..indexed].iter().filter(|a| !**a).count(),
             alive,
-            indexed: if with_graph { slots.len() } else { 0 },
+            indexed,
             slots,
             id_to_slot,
             hnsw,
-            tombstones_in_graph: 0,
             bm25,
             identifier_index,
             dim,
@@ -157,13 +169,7 @@ impl KbSnapshot {
         upserted: &[(Article, Vec<f32>)],
         deleted: &[ArticleId],
     ) -> Result<Self, SnapshotError> {
-        if let Some((a, v)) = upserted.iter().find(|(_, v)| v.len() != self.dim) {
-            return Err(SnapshotError::WrongDimension {
-                id: a.id.clone(),
-                actual: v.len(),
-                expected: self.dim,
-            });
-        }
+        check_dimension(upserted, self.dim)?;
         let mut next = self.clone();
         let mut removed_docs = Vec::new();
         let ids_to_remove = deleted.iter().chain(upserted.iter().map(|(a, _)| &a.id));
@@ -362,6 +368,43 @@ impl KbSnapshot {
     }
 }
 
+/// Where a new snapshot's HNSW graph comes from.
+enum GraphFor {
+    /// None yet: every vector is scanned exactly.
+    None,
+    /// Built now over every slot.
+    Build,
+    /// Loaded: it covers slots `0..indexed`.
+    Saved { graph: Graph, indexed: usize },
+}
+
+/// Every vector has `dim` entries, or the error names the first article that does not.
+fn check_dimension(entries: &[(Article, Vec<f32>)], dim: usize) -> Result<(), SnapshotError> {
+    match entries.iter().find(|(_, v)| v.len() != dim) {
+        Some((a, v)) => Err(SnapshotError::WrongDimension {
+            id: a.id.clone(),
+            actual: v.len(),
+            expected: dim,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// A dead slot: never returned (filtered out of graph results), never indexed.
+fn tombstone(dim: usize) -> Slot {
+    Slot {
+        article: Arc::new(Article {
+            id: String::new(),
+            title: String::new(),
+            content: String::new(),
+            url: None,
+            updated_at: None,
+        }),
+        vector: vec![0.0; dim].into(),
+        identifiers: Arc::from(Vec::new()),
+    }
+}
+
 /// Id → slot and identifier → slots over the live slots.
 #[allow(clippy::type_complexity)]
 fn lookup_indexes(
@@ -412,33 +455,4 @@ fn build_graph(slots: &[Slot], params: HnswParams) -> Option<Arc<Graph>> {
         .collect();
     graph.parallel_insert_slice(&data);
     Some(Arc::new(graph))
-}
-
-/// BM25 scores of one query over the whole KB.
-pub struct Bm25Scores<'a> {
-    snapshot: &'a KbSnapshot,
-    scores: Vec<f32>,
-}
-
-impl<'a> Bm25Scores<'a> {
-    /// The `k` best matching live articles, best first, ties by id.
-    pub fn top_k(&self, k: usize) -> Vec<(&'a ArticleId, f32)> {
-        let snapshot = self.snapshot;
-        let live: Vec<f32> = self
-            .scores
-            .iter()
-            .zip(&snapshot.alive)
-            .map(|(s, a)| if *a { *s } else { 0.0 })
-            .collect();
-        let hits = crate::kb::bm25_index::top_k_of(&live, k);
-        snapshot.sorted_ids(hits, k)
-    }
-
-    /// Raw score of a live article (0 when it does not match or is unknown).
-    pub fn score_of(&self, id: &str) -> f32 {
-        self.snapshot
-            .id_to_slot
-            .get(id)
-            .map_or(0.0, |&s| self.scores[s as usize])
-    }
 }
