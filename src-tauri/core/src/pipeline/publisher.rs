@@ -11,7 +11,7 @@
 //! restart in that state repeats it, under the same idempotency key.
 
 use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::{mpsc, Notify};
@@ -33,7 +33,7 @@ pub(crate) struct PublisherStage {
     updates: mpsc::Sender<QueueCommand>,
     ready: Arc<Notify>,
     /// Delivered, but `mark_delivered` failed: never sent again by this process.
-    sent_unrecorded: Mutex<HashSet<String>>,
+    sent_unrecorded: HashSet<String>,
 }
 
 impl PublisherStage {
@@ -50,11 +50,11 @@ impl PublisherStage {
             policy,
             updates,
             ready,
-            sent_unrecorded: Mutex::default(),
+            sent_unrecorded: HashSet::new(),
         }
     }
 
-    pub async fn run(self, cancel: CancellationToken) {
+    pub async fn run(mut self, cancel: CancellationToken) {
         loop {
             let entries = match self.outbox.pending() {
                 Ok(entries) => entries,
@@ -86,8 +86,8 @@ impl PublisherStage {
     }
 
     /// One entry through the retry policy; `false` when it stays pending for a later pass.
-    async fn deliver(&self, entry: &OutboxEntry) -> bool {
-        if self.already_sent(&entry.card_id) {
+    async fn deliver(&mut self, entry: &OutboxEntry) -> bool {
+        if self.sent_unrecorded.contains(&entry.card_id) {
             return self.record_delivered(entry);
         }
         if let Err(error) = self.outbox.record_attempt(&entry.card_id) {
@@ -121,7 +121,7 @@ impl PublisherStage {
             Ok(_) => {
                 let marked = self.record_delivered(entry);
                 if !marked {
-                    self.lock_unrecorded().insert(entry.card_id.clone());
+                    self.sent_unrecorded.insert(entry.card_id.clone());
                 }
                 (Delivery::Sent, marked)
             }
@@ -149,15 +149,11 @@ impl PublisherStage {
         done
     }
 
-    fn already_sent(&self, card_id: &str) -> bool {
-        self.lock_unrecorded().contains(card_id)
-    }
-
     /// Marks `entry` delivered in the outbox; `false` when the write failed (it stays pending there).
-    fn record_delivered(&self, entry: &OutboxEntry) -> bool {
+    fn record_delivered(&mut self, entry: &OutboxEntry) -> bool {
         match self.outbox.mark_delivered(&entry.card_id, now_ms()) {
             Ok(_) => {
-                self.lock_unrecorded().remove(&entry.card_id);
+                self.sent_unrecorded.remove(&entry.card_id);
                 true
             }
             Err(error) => {
@@ -165,13 +161,6 @@ impl PublisherStage {
                 false
             }
         }
-    }
-
-    fn lock_unrecorded(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
-        // A set of ids: a panic elsewhere cannot leave it half-written.
-        self.sent_unrecorded
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -242,7 +231,7 @@ mod tests {
 
     #[tokio::test]
     async fn nothing_is_sent_while_the_attempt_cannot_be_recorded() {
-        let (publisher, sink, full, outbox) = stage(false);
+        let (mut publisher, sink, full, outbox) = stage(false);
         full.store(true, Ordering::SeqCst);
         let entry = outbox.pending().unwrap().remove(0);
         assert!(!publisher.deliver(&entry).await, "stays pending");
@@ -257,7 +246,7 @@ mod tests {
     /// next pass over the still-pending entry sent it again.
     #[tokio::test]
     async fn a_card_sent_but_not_marked_is_marked_later_not_sent_again() {
-        let (publisher, sink, full, outbox) = stage(true);
+        let (mut publisher, sink, full, outbox) = stage(true);
         let entry = outbox.pending().unwrap().remove(0);
         assert!(!publisher.deliver(&entry).await, "delivered but not marked");
         assert_eq!(outbox.pending().unwrap().len(), 1);
