@@ -10,6 +10,7 @@ mod real_embedder;
 
 use std::time::{Duration, Instant};
 
+use assist_core::assemble::first_snapshot;
 use assist_core::domain::Article;
 use assist_core::kb::{retrieve, GraphFiles, HnswParams, KbSnapshot, KbStore, RetrieveParams};
 use assist_core::nlp::{EmbedError, Embedder};
@@ -179,12 +180,7 @@ fn warm_start_10k() {
     let store = KbStore::open(dir.path(), "all-MiniLM-L6-v2", DIM).unwrap();
     let loaded = store.load_all().unwrap();
     let built_at = started.elapsed();
-    let saved = files
-        .load(DIM, HnswParams::default())
-        .map_err(|e| e.to_string())
-        .unwrap();
-    let (warm, _) =
-        KbSnapshot::with_saved_graph(loaded, DIM, HnswParams::default(), saved).unwrap();
+    let warm = first_snapshot(loaded, DIM, &files).unwrap();
     assert!(warm.complete_graph().is_some());
     let ready_at = started.elapsed();
     let graph_query = median_top20(&warm, &probes);

@@ -11,6 +11,7 @@
 use std::path::Path;
 use std::time::Instant;
 
+use assist_core::assemble::first_snapshot;
 use assist_core::eval::data::{read_kb, read_queries, EvalQuery};
 use assist_core::eval::metrics::{quantile, MetricsSum};
 use assist_core::kb::{retrieve, GraphFiles, HnswParams, KbSnapshot, KbStore, RetrieveParams};
@@ -44,14 +45,11 @@ fn main() -> BenchResult<()> {
 
     let started = Instant::now();
     let store = KbStore::open(&sled_dir, embedder.model_name(), embedder.dim())?;
-    let saved = graph_files(work).load(embedder.dim(), HnswParams::default())?;
-    let (snapshot, _) = KbSnapshot::with_saved_graph(
-        store.load_all()?,
-        embedder.dim(),
-        HnswParams::default(),
-        saved,
-    )?;
+    let snapshot = first_snapshot(store.load_all()?, embedder.dim(), &graph_files(work))?;
     let warm_start_s = started.elapsed().as_secs_f64();
+    if snapshot.complete_graph().is_none() {
+        return Err("the saved graph was not used at warm start (see the log)".into());
+    }
     let warm_start_graph_s = warm_start_s;
     if snapshot.len() != article_count {
         return Err(format!("reopened {} of {article_count} articles", snapshot.len()).into());
