@@ -176,13 +176,13 @@ pub fn received_ids(sim: &SimServer) -> BTreeSet<String> {
 /// The contract after a crash on a full disk: nothing approved is lost, every delivery carries its idempotency key, and
 /// a card the server received twice is one the crashed process could not have recorded as delivered: `may_repeat`
 /// (in flight at the kill, or sent while the disk refused the mark). Any other repeat means a recorded delivery was
-/// lost, and fails. The server drops a repeat by its key, so the agent sees each card once. Returns the repeats.
+/// lost, and fails. The server drops a repeat by its key, so the agent sees each card once.
 pub fn assert_none_lost_repeats_explained(
     scenario: &str,
     sim: &SimServer,
     approved: &BTreeSet<String>,
     may_repeat: &BTreeSet<String>,
-) -> usize {
+) {
     let received = received_ids(sim);
     let lost = approved.difference(&received).count();
     let repeated = sim.stats().repeated_keys;
@@ -210,19 +210,6 @@ pub fn assert_none_lost_repeats_explained(
         unexplained.is_empty(),
         "{scenario}: sent again although its delivery had been recorded: {unexplained:?}"
     );
-    repeated.len()
-}
-
-/// Card ids (`card_id=` field) of the log lines in `log` containing `message`.
-pub fn logged_card_ids(log: &Path, message: &str) -> BTreeSet<String> {
-    std::fs::read_to_string(log)
-        .unwrap_or_default()
-        .lines()
-        .filter(|line| line.contains(message))
-        .filter_map(|line| line.split("card_id=").nth(1))
-        .filter_map(|rest| rest.split_whitespace().next())
-        .map(|id| id.trim_matches('"').to_string())
-        .collect()
 }
 
 /// Prints and checks the outcome: every approved card delivered once, no duplicates.
