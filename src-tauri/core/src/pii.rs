@@ -29,6 +29,8 @@ pub const SSN_TOKEN: &str = "[SSN]";
 pub const EMAIL_TOKEN: &str = "[EMAIL]";
 /// Replacement token for phone numbers.
 pub const PHONE_TOKEN: &str = "[PHONE]";
+/// Every replacement token [`redact`] writes (key phrases treat them as breaks, never as words).
+pub const TOKENS: &[&str] = &[CARD_TOKEN, SSN_TOKEN, EMAIL_TOKEN, PHONE_TOKEN];
 
 struct Patterns {
     email: Regex,

@@ -124,6 +124,32 @@ fn customer_turns_outweigh_agent_turns() {
 }
 
 #[test]
+fn key_phrases_pii_redaction_placeholders_are_breaks_not_phrases() {
+    let redacted =
+        "Customer: it is [CARD], and [SSN] then [EMAIL] or [PHONE]. Modem [CARD] reboot loop";
+    let got = texts(&extract_keyphrases(
+        redacted,
+        &KeyPhraseOptions {
+            top_k: 20,
+            ..Default::default()
+        },
+    ));
+    let words: Vec<String> = got
+        .iter()
+        .flat_map(|p| p.split(' ').map(str::to_lowercase))
+        .collect();
+    for placeholder in ["card", "ssn", "email", "phone"] {
+        assert!(
+            !words.iter().any(|w| w.contains(placeholder)),
+            "{placeholder:?} in {got:?}"
+        );
+    }
+    // The placeholder is a break: the words on either side do not join into one phrase.
+    assert!(got.contains(&"modem".to_string()), "{got:?}");
+    assert!(got.contains(&"reboot loop".to_string()), "{got:?}");
+}
+
+#[test]
 fn inline_speaker_labels_split_turns() {
     let inline = "Agent: how are you Customer: refund request Agent: sure";
     let phrases = extract_keyphrases(inline, &KeyPhraseOptions::default());

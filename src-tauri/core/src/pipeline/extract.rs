@@ -244,7 +244,11 @@ pub(crate) fn retrieve_for_window(
     settings: &PipelineSettings,
     window: &str,
 ) -> Result<(Vec<String>, Candidates), String> {
-    let phrases = keyphrases::extract_keyphrases(window, &keyphrases::KeyPhraseOptions::default());
+    // Key phrases are shown on the card (window, headless stdout): extract them from the redacted text, so a
+    // card number or SSN never becomes an identifier phrase. The embedding and the exact-id leg read `window`.
+    let redacted = crate::pii::redact(window);
+    let phrases =
+        keyphrases::extract_keyphrases(&redacted, &keyphrases::KeyPhraseOptions::default());
     let bm25_query = keyphrases::query_text(&phrases);
     let vectors = embedder.embed(&[window]).map_err(|e| e.to_string())?;
     let query_vec = vectors
@@ -286,3 +290,6 @@ async fn sleep_until_opt(due: Option<TokioInstant>) {
         None => std::future::pending().await,
     }
 }
+
+#[cfg(test)]
+mod key_phrase_tests;

@@ -3,6 +3,7 @@
 //! 1. Split into turns at speaker labels (`Customer:`, `Agent:`, ... at a line start or inline).
 //! 2. Tokenise: words keep internal `-_.'/` (`E-1234`, `0x80070005`, `v2.1`); other punctuation
 //!    ends a phrase. Identifiers (a digit plus a letter, or ≥ 4 digits) keep their original case.
+//!    A PII redaction placeholder (`[CARD]`, `[SSN]`, ... of [`crate::pii`]) is a break, never a word.
 //! 3. Stop-words and call-center filler (`um`, `you know`, `thank you for calling`, `let me check`, ...)
 //!    are removed, and so are names after an introduction ("this is Olivia", "my name is Diego",
 //!    see `names`); candidates are maximal runs of the remaining words, cut into pieces of ≤ 3 words.
@@ -158,6 +159,13 @@ fn split_turns(text: &str) -> Vec<Turn> {
     let mut i = 0;
     while i < chars.len() {
         let c = chars[i];
+        if let Some(len) = redaction_token_at(&chars[i..]) {
+            if let Some(turn) = turns.last_mut() {
+                turn.tokens.push(Token::Break);
+            }
+            i += len;
+            continue;
+        }
         if c.is_alphanumeric() {
             let start = i;
             while i < chars.len()
@@ -195,6 +203,21 @@ fn split_turns(text: &str) -> Vec<Turn> {
         remove_filler(&mut turn.tokens);
     }
     turns
+}
+
+/// Length in chars of the PII redaction placeholder (`[CARD]`, see [`crate::pii::TOKENS`]) at the start of
+/// `chars`: a placeholder is a break, so it neither becomes a key phrase nor joins the words around it.
+fn redaction_token_at(chars: &[char]) -> Option<usize> {
+    if chars.first() != Some(&'[') {
+        return None;
+    }
+    crate::pii::TOKENS
+        .iter()
+        .find(|token| {
+            let mut at = chars.iter();
+            token.chars().all(|t| at.next() == Some(&t))
+        })
+        .map(|token| token.chars().count())
 }
 
 fn classify(raw: &str) -> Word {
