@@ -1,7 +1,7 @@
 //! Fault suite: the real `headless` binary (real model, sled, loopback WebSocket/HTTP) against the project's
 //! CXone simulator with one fault switched on per test. Each test approves every card (`--approve all`),
-//! prints `[fault] <scenario>: approved N, sent N, lost 0, duplicated 0` and fails on any lost or duplicated
-//! approved card. Kill -9 and restart is `headless_crash.rs`; a full disk is `fault_disk_full.rs`.
+//! prints `[fault] <scenario>: approved N, sent N, lost 0, duplicated 0, early 0` and fails on any lost or
+//! duplicated approved card and on any request sent inside a `Retry-After` window the simulator announced. Kill -9 and restart is `headless_crash.rs`; a full disk is `fault_disk_full.rs`.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -148,6 +148,22 @@ async fn server_error_bursts() {
     send_calls(&sim, "burst-b", &topics[2..], Duration::from_millis(200)).await;
     let approved = settle(&sim, &mut headless, 4).await;
     assert_exactly_once("5xx bursts", &sim, &approved);
+}
+
+/// Seen against an independent simulator: 503 + `Retry-After: 1` was retried ~165 ms later and other cards of the
+/// same call went out inside the window (17 early requests in 45 s). Now the whole endpoint waits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn service_unavailable_with_retry_after() {
+    let (sim, mut headless, _dir) = setup("").await;
+    sim.faults().assist_503_next_with_retry_after(8, 1);
+    let topics = topics(3);
+    send_calls(&sim, "unavailable", &topics, Duration::from_millis(200)).await;
+    let approved = settle(&sim, &mut headless, 3).await;
+    let stats = sim.stats();
+    let refused = stats.assist_posts - stats.assist_accepted;
+    println!("[fault] 503 with Retry-After: 1: {refused} answers were 503");
+    assert!(refused >= 8, "the 503s were exercised");
+    assert_exactly_once("503 with Retry-After", &sim, &approved);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -26,6 +26,8 @@ pub mod private_dir;
 pub mod runtime;
 pub mod self_check;
 pub mod settings;
+#[cfg(target_os = "linux")]
+pub mod single_instance;
 pub mod state;
 pub mod tray;
 pub mod windows;
@@ -102,6 +104,10 @@ pub fn quit<R: Runtime>(app: &AppHandle<R>) {
     if !state.begin_quit() {
         return;
     }
+    #[cfg(target_os = "linux")]
+    if let Some(instance) = app.try_state::<single_instance::InstanceGuard>() {
+        instance.begin_quit();
+    }
     tracing::info!("quitting: stopping the pipeline");
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
@@ -129,19 +135,42 @@ struct LogGuard(#[allow(dead_code)] Option<tracing_appender::non_blocking::Worke
 
 /// Runs the tray app until Quit.
 pub fn run(options: cli::CommonArgs) -> anyhow::Result<()> {
-    // First plugin, as its docs require: a second launch (desktop entry, autostart, a double click) opens the
-    // running instance's queue window and exits instead of starting a second tray icon and pipeline.
-    let app =
-        tauri::Builder::default().plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
-            tracing::info!("second launch: showing the running instance's queue window");
-            windows::show_queue(app);
-        }));
+    // Before anything else: a second launch (desktop entry, autostart, a double click) opens the running
+    // instance's queue window and exits instead of starting a second tray icon and pipeline; a launch while the
+    // last instance is quitting takes over once it has gone (single_instance).
+    let Some(instance) = claim_instance() else {
+        return Ok(()); // handed over to the running instance
+    };
+    let app = tauri::Builder::default();
+    #[cfg(not(target_os = "linux"))]
+    let app = app.plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
+        tracing::info!("second launch: showing the running instance's queue window");
+        windows::show_queue(app);
+    }));
     let app = build_app(app)
         .plugin(tauri_plugin_notification::init())
         .setup(move |app| {
             let paths = resolve_paths(app.handle(), options.config.clone())?;
             app.manage(LogGuard(logging::init(Some(&paths.log_dir))));
             tracing::info!(log_dir = %paths.log_dir.display(), "Supervisor Assist starting");
+            match instance {
+                #[cfg(target_os = "linux")]
+                Ok(instance) => {
+                    let handle = app.handle().clone();
+                    instance.on_forward(move || {
+                        tracing::info!(
+                            "second launch: showing the running instance's queue window"
+                        );
+                        windows::show_queue(&handle);
+                    });
+                    app.manage(instance);
+                }
+                #[cfg(not(target_os = "linux"))]
+                Ok(()) => {}
+                Err(ref reason) => {
+                    tracing::warn!(%reason, "started without the single-instance guard")
+                }
+            }
             let wired = wiring::start(&options, &paths);
             let state = Arc::new(ShellState::new(wired.backend, wired.settings, paths));
             app.manage(tray::TrayModelState::default());
@@ -165,4 +194,27 @@ pub fn run(options: cli::CommonArgs) -> anyhow::Result<()> {
         }
     });
     Ok(())
+}
+
+#[cfg(target_os = "linux")]
+type Instance = single_instance::InstanceGuard;
+#[cfg(not(target_os = "linux"))]
+type Instance = ();
+
+/// `None` = handed over (exit); `Some(Ok(guard))` = primary; `Some(Err(reason))` = run without the guard.
+#[cfg(target_os = "linux")]
+fn claim_instance() -> Option<Result<Instance, String>> {
+    match single_instance::claim(single_instance::HANDOVER_TIMEOUT) {
+        single_instance::Claim::Primary(guard) => Some(Ok(guard)),
+        single_instance::Claim::Forwarded => None,
+        single_instance::Claim::Unguarded(reason) => {
+            eprintln!("supervisor-assist: starting without the single-instance guard: {reason}");
+            Some(Err(reason))
+        }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn claim_instance() -> Option<Result<Instance, String>> {
+    Some(Ok(())) // tauri-plugin-single-instance guards these platforms (see run)
 }

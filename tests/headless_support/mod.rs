@@ -216,14 +216,19 @@ pub fn assert_none_lost_repeats_explained(
 pub fn assert_exactly_once(scenario: &str, sim: &SimServer, approved: &BTreeSet<String>) {
     let received = received_ids(sim);
     let lost = approved.difference(&received).count();
-    let duplicates = sim.stats().duplicates_by_idempotency_key;
+    let stats = sim.stats();
+    let (duplicates, early) = (
+        stats.duplicates_by_idempotency_key,
+        stats.assist_early_requests,
+    );
     println!(
-        "[fault] {scenario}: approved {}, sent {}, lost {lost}, duplicated {duplicates}",
+        "[fault] {scenario}: approved {}, sent {}, lost {lost}, duplicated {duplicates}, early {early}",
         approved.len(),
         received.len()
     );
     assert_eq!(lost, 0, "{scenario}: approved cards lost");
     assert_eq!(duplicates, 0, "{scenario}: duplicates");
+    assert_eq!(early, 0, "{scenario}: requests inside a Retry-After window");
     assert_eq!(
         sim.received_cards().len(),
         received.len(),

@@ -75,6 +75,27 @@ pub struct LegScores {
 pub struct RankedArticle {
     pub article_id: ArticleId,
     pub scores: LegScores,
+    /// Other articles with the same title and text (a KB's duplicates), collapsed into this one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also_in: Vec<ArticleId>,
+}
+
+/// The identity of an article's text for duplicate detection: title and content, case-folded, with every run of
+/// whitespace made one space. Two articles with the same key would give the agent the same card.
+pub fn duplicate_key(title: &str, content: &str) -> String {
+    let mut key = String::with_capacity(title.len() + content.len() + 1);
+    for (i, part) in [title, content].into_iter().enumerate() {
+        if i > 0 {
+            key.push('\u{1f}');
+        }
+        for (j, word) in part.split_whitespace().enumerate() {
+            if j > 0 {
+                key.push(' ');
+            }
+            key.extend(word.chars().flat_map(char::to_lowercase));
+        }
+    }
+    key
 }
 
 /// The card payload the Assist API receives (the seed's shape).
@@ -119,6 +140,24 @@ mod tests {
         assert!(card.body.starts_with("**Reset a password**\n"));
         assert_eq!(card.body.chars().filter(|c| *c == 'é').count(), 200);
         assert!(card.body.ends_with("..."));
+    }
+
+    #[test]
+    fn duplicate_key_ignores_case_and_spacing_only() {
+        let key = duplicate_key("Reset  a Password", "Open settings.\n Tap reset.");
+        assert_eq!(
+            key,
+            duplicate_key("reset a password", "open   settings. tap RESET.")
+        );
+        assert_ne!(
+            key,
+            duplicate_key("Reset a password", "Open settings. Tap reset!")
+        );
+        assert_ne!(
+            duplicate_key("a b", "c"),
+            duplicate_key("a", "b c"),
+            "title and text are kept apart"
+        );
     }
 
     #[test]

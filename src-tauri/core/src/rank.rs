@@ -51,10 +51,41 @@ pub fn fuse(candidates: &[Candidate], weights: &FusionWeights) -> Vec<RankedArti
         .map(|c| RankedArticle {
             article_id: c.article_id.clone(),
             scores: leg_scores(c, max_bm25, weights),
+            also_in: Vec::new(),
         })
         .collect();
     sort_ranked(&mut ranked);
     ranked
+}
+
+/// Collapses a ranking's duplicates (same key, e.g. [`duplicate_key`](crate::domain::duplicate_key) of title and text): the
+/// best-ranked article stays, in its place, and lists the others in `also_in`. `key_of` gives an article's key
+/// (`None` = unknown article, kept as is). Stops once `keep` distinct articles are found; the rest is dropped.
+pub fn collapse_duplicates<K: std::hash::Hash + Eq>(
+    ranked: Vec<RankedArticle>,
+    keep: usize,
+    mut key_of: impl FnMut(&ArticleId) -> Option<K>,
+) -> Vec<RankedArticle> {
+    let mut kept: Vec<RankedArticle> = Vec::with_capacity(keep.min(ranked.len()));
+    let mut seen: std::collections::HashMap<K, usize> = std::collections::HashMap::new();
+    for article in ranked {
+        let Some(key) = key_of(&article.article_id) else {
+            if kept.len() < keep {
+                kept.push(article);
+            }
+            continue;
+        };
+        if let Some(&at) = seen.get(&key) {
+            kept[at].also_in.push(article.article_id);
+            continue;
+        }
+        if kept.len() == keep {
+            continue; // only duplicates of what is kept still matter
+        }
+        seen.insert(key, kept.len());
+        kept.push(article);
+    }
+    kept
 }
 
 /// Sorts by fused score descending, ties by article id ascending.
@@ -147,6 +178,42 @@ mod tests {
             bm25,
             exact,
         }
+    }
+
+    /// Seen on a real FAQ collection: the same article under two ids gave the same card twice for one call.
+    #[test]
+    fn identical_cards_collapse_into_the_best_ranked_article() {
+        let ranked = fuse(
+            &[
+                cand("dup-b", Some(0.9), Some(4.0), 0.0),
+                cand("dup-a", Some(0.9), Some(4.0), 0.0),
+                cand("other", Some(0.8), Some(3.0), 0.0),
+                cand("dup-c", Some(0.9), Some(4.0), 0.0),
+                cand("third", Some(0.5), None, 0.0),
+                cand("fourth", Some(0.4), None, 0.0),
+                cand("late-dup", Some(0.1), None, 0.0),
+            ],
+            &FusionWeights::default(),
+        );
+        let key = |id: &ArticleId| {
+            Some(
+                if id.contains("dup") {
+                    "same"
+                } else {
+                    id.as_str()
+                }
+                .to_owned(),
+            )
+        };
+        let collapsed = collapse_duplicates(ranked, 3, key);
+        let ids: Vec<&str> = collapsed.iter().map(|r| r.article_id.as_str()).collect();
+        assert_eq!(ids, ["dup-a", "other", "third"]);
+        assert_eq!(
+            collapsed[0].also_in,
+            ["dup-b", "dup-c", "late-dup"],
+            "a duplicate below the cut is listed too"
+        );
+        assert!(collapsed[1].also_in.is_empty());
     }
 
     #[test]

@@ -267,3 +267,147 @@ async fn ended_call_expires_pending_cards_and_kb_change_is_incremental() {
     handle.shutdown(Duration::from_secs(5)).await;
     sim.shutdown().await;
 }
+
+/// Traced in the code: the queue started empty after a restart, so during a live call a card already approved,
+/// delivered or rejected came back as pending; approving it again silently did nothing and the audit counted two
+/// approvals. Now decisions come back from the audit log, and an approval still in the outbox comes back as a card.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn decided_cards_stay_decided_after_a_restart() {
+    let articles = demo_articles();
+    let target = articles[30].clone();
+    let sim = SimServer::start(SimConfig {
+        articles,
+        ..SimConfig::default()
+    })
+    .await
+    .expect("sim");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let send_call = |extra: &str| {
+        let transcript = call_about("call-r", &target.title)
+            .turns
+            .iter()
+            .map(|t| format!("{}: {}", t.speaker, t.text))
+            .collect::<Vec<_>>()
+            .join("\n");
+        sim.send_event(
+            serde_json::json!({"type": "interaction", "data": {"id": "call-r", "state": "active",
+            "channels": [{"type": "voice", "transcript": format!("{transcript}{extra}")}]}}),
+        );
+    };
+    let handle = start(&sim, dir.path()).await;
+    let mut events = handle.subscribe();
+    wait_for(|| sim.connected_clients() > 0, "the WebSocket to connect").await;
+    send_call("");
+    let cards = next_queued(&mut events, "call-r", 3).await;
+    let act = |action| handle.act(action, "tester");
+    act(CardAction::Approve {
+        card_id: cards[0].card_id.clone(),
+    })
+    .await
+    .expect("approve");
+    wait_for(
+        || sim.received_cards().len() == 1,
+        "the first approval delivered",
+    )
+    .await;
+    act(CardAction::Reject {
+        card_id: cards[1].card_id.clone(),
+    })
+    .await
+    .expect("reject");
+    sim.faults().set_assist_always_503(true);
+    act(CardAction::Approve {
+        card_id: cards[2].card_id.clone(),
+    })
+    .await
+    .expect("approve");
+    handle.shutdown(Duration::from_secs(5)).await;
+
+    let handle = start(&sim, dir.path()).await;
+    let mut events = handle.subscribe();
+    let snapshot = handle.snapshot().await;
+    let call = snapshot
+        .interactions
+        .iter()
+        .find(|i| i.interaction_id == "call-r");
+    let restored: Vec<(&str, Decision)> = call
+        .map(|c| {
+            c.cards
+                .iter()
+                .map(|card| (card.card_id.as_str(), card.decision))
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(
+        restored,
+        [(cards[2].card_id.as_str(), Decision::Approved)],
+        "the approval still in the outbox is shown after the restart"
+    );
+    wait_for(|| sim.connected_clients() > 0, "the WebSocket to reconnect").await;
+    send_call("\ncustomer: Are you still there?");
+    tokio::time::timeout(Duration::from_secs(60), async {
+        loop {
+            match events.recv().await {
+                Ok(
+                    PipelineEvent::CardQueued { interaction_id, .. }
+                    | PipelineEvent::NoSuggestion { interaction_id, .. },
+                ) if interaction_id == "call-r" => return,
+                _ => {}
+            }
+        }
+    })
+    .await
+    .expect("the re-sent call was processed");
+    let snapshot = handle.snapshot().await;
+    let call = snapshot
+        .interactions
+        .iter()
+        .find(|i| i.interaction_id == "call-r")
+        .expect("call shown");
+    for decided in &cards {
+        assert!(
+            call.cards
+                .iter()
+                .all(|c| c.card_id != decided.card_id || c.decision != Decision::Pending),
+            "{} came back as pending",
+            decided.article_id
+        );
+    }
+    for decided in &cards[..2] {
+        let again = act(CardAction::Approve {
+            card_id: decided.card_id.clone(),
+        })
+        .await;
+        assert_eq!(
+            again.unwrap_err().kind(),
+            "already_decided",
+            "refused, not silently ignored"
+        );
+    }
+    sim.faults().set_assist_always_503(false);
+    tokio::time::timeout(Duration::from_secs(60), async {
+        loop {
+            if let Ok(PipelineEvent::CardDelivered { card_id, .. }) = events.recv().await {
+                if card_id == cards[2].card_id {
+                    return;
+                }
+            }
+        }
+    })
+    .await
+    .expect("the restored approval is delivered and the window hears of it");
+    let keys: Vec<Option<String>> = sim
+        .received_cards()
+        .into_iter()
+        .map(|c| c.idempotency_key)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            Some(cards[0].card_id.clone()),
+            Some(cards[2].card_id.clone())
+        ]
+    );
+    handle.shutdown(Duration::from_secs(5)).await;
+    sim.shutdown().await;
+}

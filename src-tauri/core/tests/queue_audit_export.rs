@@ -23,6 +23,7 @@ fn suggestion(article_id: &str) -> SuggestedCard {
             exact: 0.0,
             fused: 0.6125,
         },
+        also_in: Vec::new(),
         key_phrases: vec!["reset".into()],
         context: "Customer: mail me at jo@example.com, card 4111 1111 1111 1111".into(),
         event_received_ms: 1_000,

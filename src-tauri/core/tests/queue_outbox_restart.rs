@@ -38,6 +38,7 @@ fn suggestion(article_id: &str) -> SuggestedCard {
             fused: 0.6,
             ..LegScores::default()
         },
+        also_in: Vec::new(),
         key_phrases: Vec::new(),
         context: "Customer: help".into(),
         event_received_ms: 1,

@@ -58,6 +58,7 @@ fn suggestion(article: &str) -> SuggestedCard {
             score: 0.5,
         },
         scores: LegScores::default(),
+        also_in: Vec::new(),
         key_phrases: Vec::new(),
         context: String::new(),
         event_received_ms: 1,

@@ -67,18 +67,37 @@ fn parse_card(index: usize, message: &Value) -> Result<CardMessage, String> {
     })
 }
 
-fn failure_response(failure: AssistFailure) -> Response {
-    match failure {
-        AssistFailure::RateLimited { retry_after_secs } => {
-            let mut response = error_response(StatusCode::TOO_MANY_REQUESTS, "rate_limited");
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, retry_after_secs.into());
-            response
-        }
-        AssistFailure::Unavailable => {
-            error_response(StatusCode::SERVICE_UNAVAILABLE, "unavailable")
-        }
+/// The fault's answer; a `Retry-After` it carries opens the window in which any assist POST counts as early.
+fn failure_response(state: &SharedState, failure: AssistFailure) -> Response {
+    let (status, error, retry_after_secs) = match failure {
+        AssistFailure::RateLimited { retry_after_secs } => (
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            Some(retry_after_secs),
+        ),
+        AssistFailure::Unavailable { retry_after_secs } => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            retry_after_secs,
+        ),
+    };
+    let mut response = error_response(status, error);
+    if let Some(secs) = retry_after_secs {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, secs.into());
+        let until = unix_millis().saturating_add(secs.saturating_mul(1000));
+        let mut log = state.assist_log();
+        log.retry_window_until_ms = log.retry_window_until_ms.max(until);
+    }
+    response
+}
+
+/// Counts a POST that arrived inside an announced `Retry-After` window.
+fn count_if_early(state: &SharedState) {
+    let early = unix_millis() < state.assist_log().retry_window_until_ms;
+    if early {
+        state.stats().assist_early_requests += 1;
     }
 }
 
@@ -90,12 +109,13 @@ pub(crate) async fn post_assist(
     body: Bytes,
 ) -> Response {
     state.stats().assist_posts += 1;
+    count_if_early(&state);
     if let Err(refusal) = authorize(&state, &headers, "assist:write") {
         return refusal.into_response();
     }
     if let Some(failure) = state.faults.take_assist_failure() {
         tracing::debug!(?failure, "assist fault injected");
-        return failure_response(failure);
+        return failure_response(&state, failure);
     }
     let cards = match parse_cards(&body) {
         Ok(cards) => cards,

@@ -35,6 +35,8 @@ pub struct FaultSettings {
     pub retry_after_secs: u64,
     /// Remaining assist POSTs answered with 503.
     pub assist_503_remaining: u32,
+    /// `Retry-After` seconds sent with those 503s (0 = no header, as many servers do).
+    pub unavailable_retry_after_secs: u64,
     /// Every assist POST answered with 503 until cleared.
     pub assist_always_503: bool,
     /// Delay before answering any CXone HTTP endpoint, in ms.
@@ -56,6 +58,7 @@ impl Default for FaultSettings {
             assist_429_remaining: 0,
             retry_after_secs: 1,
             assist_503_remaining: 0,
+            unavailable_retry_after_secs: 0,
             assist_always_503: false,
             http_delay_ms: 0,
             pending_garbage_frames: 0,
@@ -87,6 +90,8 @@ pub struct FaultPatch {
     pub retry_after_secs: Option<u64>,
     /// Answer the next N assist POSTs with 503.
     pub assist_503_next: Option<u32>,
+    /// See [`FaultSettings::unavailable_retry_after_secs`].
+    pub unavailable_retry_after_secs: Option<u64>,
     /// See [`FaultSettings::assist_always_503`].
     pub assist_always_503: Option<bool>,
     /// See [`FaultSettings::http_delay_ms`].
@@ -109,8 +114,11 @@ pub enum AssistFailure {
         /// Seconds to put in `Retry-After`.
         retry_after_secs: u64,
     },
-    /// 503 Service Unavailable.
-    Unavailable,
+    /// 503 Service Unavailable, with `Retry-After` in seconds when set.
+    Unavailable {
+        /// Seconds to put in `Retry-After` (`None` = no header).
+        retry_after_secs: Option<u64>,
+    },
 }
 
 #[derive(Default)]
@@ -164,6 +172,10 @@ impl Faults {
             set(&mut s.assist_429_remaining, patch.assist_429_next);
             set(&mut s.retry_after_secs, patch.retry_after_secs);
             set(&mut s.assist_503_remaining, patch.assist_503_next);
+            set(
+                &mut s.unavailable_retry_after_secs,
+                patch.unavailable_retry_after_secs,
+            );
             set(&mut s.assist_always_503, patch.assist_always_503);
             set(&mut s.http_delay_ms, patch.http_delay_ms);
             set(&mut s.kb_500_remaining, patch.kb_500_next);
@@ -235,6 +247,14 @@ impl Faults {
         self.patch(|p| p.assist_503_next = Some(n));
     }
 
+    /// Answers the next `n` assist POSTs with 503 and `Retry-After: retry_after_secs`.
+    pub fn assist_503_next_with_retry_after(&self, n: u32, retry_after_secs: u64) {
+        self.patch(|p| {
+            p.assist_503_next = Some(n);
+            p.unavailable_retry_after_secs = Some(retry_after_secs);
+        });
+    }
+
     /// Answers every assist POST with 503 while `on`.
     pub fn set_assist_always_503(&self, on: bool) {
         self.patch(|p| p.assist_always_503 = Some(on));
@@ -275,15 +295,18 @@ impl Faults {
     pub(crate) fn take_assist_failure(&self) -> Option<AssistFailure> {
         let mut switches = self.lock();
         let s = &mut switches.settings;
+        let unavailable = AssistFailure::Unavailable {
+            retry_after_secs: Some(s.unavailable_retry_after_secs).filter(|&secs| secs > 0),
+        };
         if s.assist_always_503 {
-            return Some(AssistFailure::Unavailable);
+            return Some(unavailable);
         }
         if take_one(&mut s.assist_429_remaining) {
             return Some(AssistFailure::RateLimited {
                 retry_after_secs: s.retry_after_secs,
             });
         }
-        take_one(&mut s.assist_503_remaining).then_some(AssistFailure::Unavailable)
+        take_one(&mut s.assist_503_remaining).then_some(unavailable)
     }
 
     /// Consumes one knowledge failure, if any is due.

@@ -52,6 +52,9 @@ pub struct SimStats {
     pub duplicates_by_idempotency_key: u64,
     /// The `Idempotency-Key` of each such repeat, in order of arrival.
     pub repeated_keys: Vec<String>,
+    /// Assist POSTs that arrived while a `Retry-After` window this simulator announced (on a 429 or 503) was still
+    /// open: RFC 9110 asks the client not to send before it ends, for any card.
+    pub assist_early_requests: u64,
     /// Knowledge requests received (any outcome).
     pub kb_requests: u64,
 }
@@ -97,6 +100,8 @@ impl Hub {
 pub(crate) struct AssistLog {
     pub(crate) cards: Vec<ReceivedCard>,
     pub(crate) accepted_keys: HashSet<String>,
+    /// Unix ms until which the last `Retry-After` asked clients to wait (0 = none announced).
+    pub(crate) retry_window_until_ms: u64,
 }
 
 /// Everything the handlers share.

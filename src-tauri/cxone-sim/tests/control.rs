@@ -55,7 +55,7 @@ async fn faults_round_trip_every_switch() {
     let sim = start().await;
     let patch: FaultPatch = serde_json::from_value(json!({
         "drop_after_events": 5, "token_ttl_ms": 900, "ignore_pings": true,
-        "assist_429_next": 2, "retry_after_secs": 4, "assist_503_next": 3, "assist_always_503": true,
+        "assist_429_next": 2, "retry_after_secs": 4, "assist_503_next": 3, "unavailable_retry_after_secs": 2, "assist_always_503": true,
         "http_delay_ms": 1, "malformed_frames": 2, "oversized_frame_bytes": 10, "kb_500_next": 6, "reject_client": true
     }))
     .unwrap();
@@ -76,6 +76,7 @@ async fn faults_round_trip_every_switch() {
         assist_429_remaining: 2,
         retry_after_secs: 4,
         assist_503_remaining: 3,
+        unavailable_retry_after_secs: 2,
         assist_always_503: true,
         http_delay_ms: 1,
         pending_garbage_frames: 3,

@@ -82,6 +82,7 @@ fn card(
             exact: 0.0,
             fused,
         },
+        also_in: Vec::new(),
         key_phrases: phrases.iter().map(|p| p.to_string()).collect(),
         context: context.into(),
         decision: Decision::Pending,

@@ -2,7 +2,8 @@
 //!
 //! Candidates are the union of the dense top-k (HNSW), the BM25 top-k over the whole KB and the articles that contain an
 //! identifier of the query verbatim; every candidate then gets its true cosine, its BM25 score and its identifier share,
-//! and [`crate::rank::fuse`] orders them.
+//! and [`crate::rank::fuse`] orders them. Duplicate articles (same title and text) collapse into the best-ranked one
+//! ([`crate::rank::collapse_duplicates`]).
 
 use std::collections::BTreeMap;
 
@@ -10,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::{ArticleId, RankedArticle};
 use crate::kb::snapshot::{cosine, Bm25Scores, KbSnapshot};
-use crate::rank::{exact_share, fuse, identifiers, Candidate, FusionWeights};
+use crate::rank::{collapse_duplicates, exact_share, fuse, identifiers, Candidate, FusionWeights};
 
 /// Retrieval knobs.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -57,12 +58,12 @@ pub fn retrieve(
         candidate(&mut candidates, id);
     }
     complete_legs(snapshot, &mut candidates, query_vec, &lexical, &query_ids);
-    let mut ranked = fuse(
+    let ranked = fuse(
         &candidates.into_values().collect::<Vec<_>>(),
         &params.weights,
     );
-    ranked.truncate(params.top_n);
-    ranked
+    // A KB's duplicate articles (same title and text under other ids) would give the same card twice.
+    collapse_duplicates(ranked, params.top_n, |id| snapshot.duplicate_key_of(id))
 }
 
 fn candidate<'m, 'a>(

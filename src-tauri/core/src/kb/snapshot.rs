@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use hnsw_rs::hnsw::Hnsw;
 
-use crate::domain::{Article, ArticleId};
+use crate::domain::{duplicate_key, Article, ArticleId};
 use crate::kb::bm25_index::{indexed_text, Bm25Index};
 use crate::kb::graph_file::Graph;
 pub use crate::kb::vector::{cosine, dot, NormalisedDot};
@@ -55,6 +55,8 @@ struct Slot {
     article: Arc<Article>,
     vector: Arc<[f32]>,
     identifiers: Arc<[String]>,
+    /// Hash of [`duplicate_key`]: equal for the KB's duplicate articles (same title and text).
+    duplicate_key: u64,
 }
 
 /// One immutable, shareable view of the KB. Queries take an `Arc` of it and never wait for updates.
@@ -242,6 +244,13 @@ impl KbSnapshot {
             .map(|&slot| self.slots[slot as usize].article.as_ref())
     }
 
+    /// A hash of the live article's normalised title and text ([`duplicate_key`]): equal for duplicates.
+    pub fn duplicate_key_of(&self, id: &str) -> Option<u64> {
+        self.id_to_slot
+            .get(id)
+            .map(|&slot| self.slots[slot as usize].duplicate_key)
+    }
+
     /// The stored vector of the live article with this id.
     pub fn vector(&self, id: &str) -> Option<&[f32]> {
         self.id_to_slot
@@ -401,6 +410,7 @@ fn tombstone(dim: usize) -> Slot {
             updated_at: None,
         }),
         vector: vec![0.0; dim].into(),
+        duplicate_key: 0,
         identifiers: Arc::from(Vec::new()),
     }
 }
@@ -427,10 +437,19 @@ fn lookup_indexes(
 
 fn new_slot(article: Article, vector: Vec<f32>) -> Slot {
     let ids = identifiers(&format!("{} {}", article.title, article.content));
+    let duplicate_key = {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        std::hash::Hash::hash(
+            &duplicate_key(&article.title, &article.content),
+            &mut hasher,
+        );
+        std::hash::Hasher::finish(&hasher)
+    };
     Slot {
         article: Arc::new(article),
         vector: vector.into(),
         identifiers: ids.into(),
+        duplicate_key,
     }
 }
 

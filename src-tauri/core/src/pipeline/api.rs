@@ -63,6 +63,9 @@ pub struct CardView {
     /// What was (or will be) sent, after an edit; equals `suggested` when not edited.
     pub sent: Option<CardContent>,
     pub scores: LegScores,
+    /// Other KB articles with the same title and text ("also in"), collapsed into this card.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also_in: Vec<String>,
     /// Key phrases that triggered the suggestion (highlight them in `context`).
     pub key_phrases: Vec<String>,
     /// The PII-redacted transcript excerpt the query was built from.

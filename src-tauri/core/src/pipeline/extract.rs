@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 use super::settings::PipelineSettings;
 use super::QueueInput;
 use super::StageCounters;
-use crate::domain::{Article, InteractionEvent, LegScores};
+use crate::domain::{Article, InteractionEvent, RankedArticle};
 use crate::interaction::{Conversation, WindowConfig};
 use crate::kb::KbHandle;
 use crate::nlp::{keyphrases, Embedder};
@@ -47,8 +47,9 @@ pub struct Suggestions {
     /// The window the query was built from (not yet redacted).
     pub window: String,
     pub key_phrases: Vec<String>,
-    /// Best first; more than `top_k` so the queue can skip articles already suggested.
-    pub candidates: Vec<(Article, LegScores)>,
+    /// Best first; more than `top_k` so the queue can skip articles already suggested. Duplicate articles are
+    /// already collapsed (`RankedArticle::also_in`).
+    pub candidates: Candidates,
 }
 
 pub(crate) struct ExtractStage {
@@ -234,8 +235,8 @@ impl ExtractStage {
     }
 }
 
-/// Ranked articles with their per-leg scores, best first.
-pub(crate) type Candidates = Vec<(Article, LegScores)>;
+/// Ranked articles with their per-leg scores and collapsed duplicates, best first.
+pub type Candidates = Vec<(Article, RankedArticle)>;
 
 /// Key phrases + embedding + hybrid retrieval for one query window (blocking).
 pub(crate) fn retrieve_for_window(
@@ -267,7 +268,7 @@ pub(crate) fn retrieve_for_window(
         .filter_map(|r| {
             snapshot
                 .article(&r.article_id)
-                .map(|a| (a.clone(), r.scores))
+                .map(|a| (a.clone(), r.clone()))
         })
         .collect();
     Ok((phrases.into_iter().map(|p| p.text).collect(), candidates))

@@ -21,7 +21,7 @@ use super::api::Delivery;
 use super::now_ms;
 use super::queue_task::QueueCommand;
 use crate::outbox::{Outbox, OutboxEntry};
-use crate::publish::{deliver_with_retry, CardSink, PublishError, RetryPolicy};
+use crate::publish::{deliver_with_retry, CardSink, EndpointPause, PublishError, RetryPolicy};
 
 /// How long to wait before going over entries that failed transiently again.
 const RETRY_PENDING_AFTER: Duration = Duration::from_secs(15);
@@ -30,6 +30,8 @@ pub(crate) struct PublisherStage {
     outbox: Arc<Outbox>,
     sink: Arc<dyn CardSink>,
     policy: RetryPolicy,
+    /// Closed while a `Retry-After` window is open: no card goes to the endpoint then.
+    pause: EndpointPause,
     updates: mpsc::Sender<QueueCommand>,
     ready: Arc<Notify>,
     /// Delivered, but `mark_delivered` failed: never sent again by this process.
@@ -48,6 +50,7 @@ impl PublisherStage {
             outbox,
             sink,
             policy,
+            pause: EndpointPause::default(),
             updates,
             ready,
             sent_unrecorded: HashSet::new(),
@@ -111,6 +114,7 @@ impl PublisherStage {
         let result = deliver_with_retry(
             self.sink.as_ref(),
             &self.policy,
+            &self.pause,
             &entry.interaction_id,
             &entry.content,
             &entry.card_id,

@@ -19,9 +19,8 @@ use crate::metrics::PipelineLatencies;
 use crate::outbox::Outbox;
 use crate::pii;
 use crate::queue::durable::{apply_durably, ApplyError};
-use crate::queue::{
-    card_id_for, ApprovalQueue, QueueConfig, QueueError, SuggestedCard, Transition,
-};
+use crate::queue::restore::{restore_decisions, DECISIONS_RESTORED_FOR_MS};
+use crate::queue::{ApprovalQueue, QueueConfig, QueueError, SuggestedCard, Transition};
 
 /// Requests to the queue task.
 pub(crate) enum QueueCommand {
@@ -72,8 +71,22 @@ impl QueueTask {
             auto_approve: settings.auto_approve,
             ..QueueConfig::default()
         };
+        let mut queue = ApprovalQueue::new(config);
+        let now = now_ms();
+        let since = now.saturating_sub(DECISIONS_RESTORED_FOR_MS);
+        let records = audit
+            .records_between(since, u64::MAX)
+            .map_err(|e| PipelineError::Storage(e.to_string()))?;
+        let restored = restore_decisions(&mut queue, records, &outbox, now);
+        if restored.decided > 0 {
+            tracing::info!(
+                decided = restored.decided,
+                awaiting_delivery = restored.awaiting_delivery,
+                "decisions made before the restart restored"
+            );
+        }
         Ok(Self {
-            queue: ApprovalQueue::new(config),
+            queue,
             outbox: Arc::new(outbox),
             audit,
             latencies: PipelineLatencies::new(4096),
@@ -162,23 +175,25 @@ impl QueueTask {
         let fresh: Vec<_> = s
             .candidates
             .iter()
-            .filter(|(article, _)| {
-                self.queue
-                    .card(&card_id_for(&s.interaction_id, &article.id))
-                    .is_none()
+            .filter(|(article, ranked)| {
+                let content = CardContent::from_article(article, ranked.scores.fused);
+                !self
+                    .queue
+                    .knows_card(&s.interaction_id, &article.id, &content, &ranked.also_in)
             })
             .take(self.settings.top_k)
             .collect();
-        let best = fresh.first().map(|(_, scores)| scores.fused);
+        let best = fresh.first().map(|(_, ranked)| ranked.scores.fused);
         let cards: Vec<SuggestedCard> = fresh
             .iter()
-            .filter(|(_, scores)| scores.fused >= self.settings.min_score)
-            .map(|(article, scores)| SuggestedCard {
+            .filter(|(_, ranked)| ranked.scores.fused >= self.settings.min_score)
+            .map(|(article, ranked)| SuggestedCard {
                 article_id: article.id.clone(),
                 article_url: article.url.clone(),
                 article_updated_at: article.updated_at.clone(),
-                content: CardContent::from_article(article, scores.fused),
-                scores: *scores,
+                content: CardContent::from_article(article, ranked.scores.fused),
+                scores: ranked.scores,
+                also_in: ranked.also_in.clone(),
                 key_phrases: s.key_phrases.clone(),
                 context: context.clone(),
                 event_received_ms: s.received_ms,

@@ -121,7 +121,11 @@ async fn map_response(response: reqwest::Response) -> Result<(), PublishError> {
             "the Assist API refused a fresh token (401)".into(),
         )),
         StatusCode::FORBIDDEN => PublishError::Auth(AuthError::MissingScope("assist:write".into())),
-        s if s.is_server_error() => PublishError::Transient(format!("Assist API answered {s}")),
+        // 408: the server gave up waiting for the request; like a 5xx, a later attempt can succeed.
+        s if s.is_server_error() || s == StatusCode::REQUEST_TIMEOUT => PublishError::Unavailable {
+            status: s.as_u16(),
+            retry_after,
+        },
         s => PublishError::Rejected {
             status: s.as_u16(),
             body,

@@ -12,7 +12,7 @@ pub mod http;
 pub mod retry;
 
 pub use http::HttpCardSink;
-pub use retry::{deliver_with_retry, parse_retry_after, RetryNotice, RetryPolicy};
+pub use retry::{deliver_with_retry, parse_retry_after, EndpointPause, RetryNotice, RetryPolicy};
 
 /// Why a delivery failed, shaped by what the caller does next.
 #[derive(Debug, Clone, thiserror::Error, PartialEq)]
@@ -26,7 +26,13 @@ pub enum PublishError {
     /// No usable token (or a fresh one was refused): the user must fix credentials or scopes.
     #[error("authorisation failed: {0}")]
     Auth(AuthError),
-    /// 5xx, timeout or connection failure: retry later.
+    /// 5xx or 408: the server cannot take the card now; wait (`retry_after` when it said how long) and retry.
+    #[error("the Assist API is unavailable ({status}){}", retry_after.map(|d| format!(" (retry after {d:?})")).unwrap_or_default())]
+    Unavailable {
+        status: u16,
+        retry_after: Option<Duration>,
+    },
+    /// Timeout or connection failure: retry later.
     #[error("temporary failure: {0}")]
     Transient(String),
 }
@@ -34,7 +40,20 @@ pub enum PublishError {
 impl PublishError {
     /// Whether waiting and trying again can succeed.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::RateLimited { .. } | Self::Transient(_))
+        matches!(
+            self,
+            Self::RateLimited { .. } | Self::Unavailable { .. } | Self::Transient(_)
+        )
+    }
+
+    /// How long the server asked every client to wait (`Retry-After` on a 429 or 503), if it said.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::RateLimited { retry_after } | Self::Unavailable { retry_after, .. } => {
+                *retry_after
+            }
+            _ => None,
+        }
     }
 }
 

@@ -1,12 +1,16 @@
 //! The retry policy (pure) and [`deliver_with_retry`], which applies it to a [`CardSink`].
 //!
-//! Only 429, 5xx and connection errors are retried ([`PublishError::is_retryable`]); `Retry-After` (seconds or an
-//! HTTP date) is honoured up to a bound, otherwise the delay is exponential with full jitter. Other 4xx are never
-//! retried (the seed retried every HTTP error).
+//! Only 429, 408, 5xx and connection errors are retried ([`PublishError::is_retryable`]); other 4xx are never
+//! retried (the seed retried every HTTP error). A `Retry-After` (seconds or an HTTP date, on a 429 or a 503) is
+//! honoured up to a bound and pauses the whole endpoint ([`EndpointPause`]): RFC 9110 §10.2.3 addresses it to the
+//! client, so no other card is sent inside the window either. Without the header the delay is exponential with full
+//! jitter, for that card only.
 
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
 
 use rand::Rng;
+use tokio::time::Instant;
 
 use super::{CardSink, PublishError};
 use crate::domain::CardContent;
@@ -45,11 +49,8 @@ impl RetryPolicy {
         if !error.is_retryable() || attempts_made >= self.max_attempts {
             return None;
         }
-        if let PublishError::RateLimited {
-            retry_after: Some(wait),
-        } = error
-        {
-            return Some((*wait).min(self.max_retry_after));
+        if let Some(wait) = error.retry_after() {
+            return Some(wait.min(self.max_retry_after));
         }
         let ceiling = exponential_ceiling(
             self.base_delay,
@@ -70,6 +71,46 @@ pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     Some(date.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
+/// The instant before which nothing may be sent to the endpoint, opened by a server's `Retry-After`.
+/// Shared by every card going to that endpoint; only ever extended, never shortened.
+#[derive(Debug, Default)]
+pub struct EndpointPause {
+    until: Mutex<Option<Instant>>,
+}
+
+impl EndpointPause {
+    fn lock(&self) -> MutexGuard<'_, Option<Instant>> {
+        self.until
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Keeps the endpoint closed for at least `wait` from now.
+    pub fn pause_for(&self, wait: Duration) {
+        let until = Instant::now() + wait;
+        let mut current = self.lock();
+        *current = Some(current.map_or(until, |c| c.max(until)));
+    }
+
+    /// How long the endpoint stays closed (`None` when it is open).
+    pub fn remaining(&self) -> Option<Duration> {
+        let until = (*self.lock())?;
+        let left = until.saturating_duration_since(Instant::now());
+        (!left.is_zero()).then_some(left)
+    }
+
+    /// Returns once the endpoint is open (at once when no window is open).
+    pub async fn wait(&self) {
+        loop {
+            let until = *self.lock();
+            match until {
+                Some(until) if until > Instant::now() => tokio::time::sleep_until(until).await,
+                _ => return,
+            }
+        }
+    }
+}
+
 /// Reported before each retry so the UI can show "retrying".
 #[derive(Debug, Clone, PartialEq)]
 pub struct RetryNotice {
@@ -80,10 +121,12 @@ pub struct RetryNotice {
 }
 
 /// Delivers `card`, retrying per `policy` with the same idempotency key; `on_retry` hears about every retry.
-/// Dropping the future cancels it (it only awaits the sink and timers).
+/// Every attempt waits for `pause` to be open, and a `Retry-After` answer extends it (also when this card gives up:
+/// the next card waits for the window too). Dropping the future cancels it (it only awaits the sink and timers).
 pub async fn deliver_with_retry<S>(
     sink: &S,
     policy: &RetryPolicy,
+    pause: &EndpointPause,
     interaction_id: &str,
     card: &CardContent,
     idempotency_key: &str,
@@ -94,11 +137,15 @@ where
 {
     let mut attempts = 0u32;
     loop {
+        pause.wait().await;
         attempts += 1;
         let error = match sink.deliver(interaction_id, card, idempotency_key).await {
             Ok(()) => return Ok(attempts),
             Err(error) => error,
         };
+        if let Some(wait) = error.retry_after() {
+            pause.pause_for(wait.min(policy.max_retry_after));
+        }
         let delay = policy.delay_before_retry(&error, attempts, &mut rand::thread_rng());
         let Some(delay) = delay else {
             tracing::warn!(interaction_id, attempts, %error, "card delivery failed");
@@ -118,6 +165,7 @@ where
 mod tests {
     use super::*;
     use crate::auth::AuthError;
+    use crate::domain::CardContent;
     use rand::rngs::StdRng;
     use rand::SeedableRng;
 
@@ -163,6 +211,96 @@ mod tests {
             policy.delay_before_retry(&limited(86_400), 1, &mut rng()),
             Some(policy.max_retry_after)
         );
+    }
+
+    #[test]
+    fn retry_after_on_503_is_honoured_like_on_429() {
+        let policy = RetryPolicy::default();
+        let unavailable = |retry_after| PublishError::Unavailable {
+            status: 503,
+            retry_after,
+        };
+        assert_eq!(
+            policy.delay_before_retry(&unavailable(Some(Duration::from_secs(3))), 1, &mut rng()),
+            Some(Duration::from_secs(3))
+        );
+        let jittered = policy
+            .delay_before_retry(&unavailable(None), 1, &mut rng())
+            .expect("retried");
+        assert!(jittered <= policy.base_delay, "{jittered:?}");
+    }
+
+    /// Answers from a script, recording when each attempt was made (tokio's paused clock).
+    struct ScriptedSink {
+        answers: Mutex<Vec<Result<(), PublishError>>>,
+        attempts: Mutex<Vec<(String, Instant)>>,
+    }
+
+    #[async_trait::async_trait]
+    impl CardSink for ScriptedSink {
+        async fn deliver(&self, _: &str, _: &CardContent, key: &str) -> Result<(), PublishError> {
+            self.attempts
+                .lock()
+                .unwrap()
+                .push((key.to_owned(), Instant::now()));
+            let mut answers = self.answers.lock().unwrap();
+            if answers.is_empty() {
+                Ok(())
+            } else {
+                answers.remove(0)
+            }
+        }
+    }
+
+    /// The defect seen against an independent simulator: after a 503 with `Retry-After: 1` the same card was retried
+    /// ~165 ms later, and other cards were sent inside the window.
+    #[tokio::test(start_paused = true)]
+    async fn retry_after_on_503_pauses_the_whole_endpoint() {
+        let unavailable = || PublishError::Unavailable {
+            status: 503,
+            retry_after: Some(Duration::from_secs(1)),
+        };
+        let sink = ScriptedSink {
+            answers: Mutex::new(vec![Err(unavailable()), Err(unavailable())]),
+            attempts: Mutex::new(Vec::new()),
+        };
+        let policy = RetryPolicy {
+            max_attempts: 2,
+            ..RetryPolicy::default()
+        };
+        let pause = EndpointPause::default();
+        let card = CardContent {
+            title: "t".into(),
+            body: "b".into(),
+            score: 0.5,
+        };
+        let start = Instant::now();
+        let first = deliver_with_retry(&sink, &policy, &pause, "i", &card, "a", |_| {}).await;
+        assert!(
+            matches!(first, Err(PublishError::Unavailable { .. })),
+            "gave up after 2 attempts"
+        );
+        assert!(
+            pause.remaining().is_some(),
+            "the window outlives the card that got it"
+        );
+        let second = deliver_with_retry(&sink, &policy, &pause, "i", &card, "b", |_| {}).await;
+        assert_eq!(second, Ok(1));
+        let attempts = sink.attempts.lock().unwrap().clone();
+        let offsets: Vec<(&str, Duration)> = attempts
+            .iter()
+            .map(|(key, at)| (key.as_str(), *at - start))
+            .collect();
+        assert_eq!(
+            offsets,
+            [
+                ("a", Duration::ZERO),
+                ("a", Duration::from_secs(1)),
+                ("b", Duration::from_secs(2))
+            ],
+            "each attempt, of either card, waited for the window the last answer opened"
+        );
+        assert_eq!(pause.remaining(), None);
     }
 
     #[test]

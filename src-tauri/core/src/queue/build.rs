@@ -14,6 +14,7 @@ pub(super) fn new_card(interaction_id: &str, s: SuggestedCard, now_ms: u64) -> C
         suggested: s.content,
         sent: None,
         scores: s.scores,
+        also_in: s.also_in,
         key_phrases: s.key_phrases,
         context: s.context,
         decision: Decision::Pending,

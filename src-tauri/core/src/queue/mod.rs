@@ -12,6 +12,7 @@
 
 mod build;
 pub mod durable;
+pub mod restore;
 mod retention;
 mod types;
 
@@ -24,7 +25,7 @@ pub use types::{
 
 use build::{edited_content, new_card, transition};
 
-use crate::domain::ArticleId;
+use crate::domain::{ArticleId, CardContent};
 use crate::pipeline::api::{
     CardAction, CardId, CardView, Decision, Delivery, InteractionView, QueueSnapshot,
 };
@@ -68,6 +69,13 @@ pub struct ApprovalQueue {
     cards: HashMap<CardId, CardView>,
     next_seq: u64,
     forgotten: retention::ForgottenIds,
+    /// Cards decided before the last restart (from the audit log): suggested again, they stay decided.
+    decided_before: HashMap<CardId, Decision>,
+}
+
+/// Same title and body: the agent would see the same card.
+fn same_card(a: &CardContent, b: &CardContent) -> bool {
+    a.title == b.title && a.body == b.body
 }
 
 /// Stable card id (also the Idempotency-Key): a UUID v5 of interaction and article, so the same
@@ -123,14 +131,110 @@ impl ApprovalQueue {
         }
     }
 
-    /// Queues new pending cards, skipping articles already queued for this interaction and
-    /// anything for an ended interaction. Returns the cards actually queued.
+    /// Remembers a decision made before a restart (read from the audit log at start): if the card is suggested
+    /// again it is not queued as pending; it stays decided.
+    pub fn remember_decided(&mut self, card_id: CardId, decision: Decision) {
+        if decision != Decision::Pending {
+            self.decided_before.insert(card_id, decision);
+        }
+    }
+
+    /// Puts back a card decided before a restart whose delivery is still open (an approval in the outbox), so the
+    /// window shows it and the publisher's delivery updates find it. Ignored if the card is already known.
+    pub fn restore_decided_card(&mut self, card: CardView, now_ms: u64) {
+        if self.cards.contains_key(&card.card_id) {
+            return;
+        }
+        let Some(record) = self.record_mut(&card.interaction_id, now_ms) else {
+            return;
+        };
+        record.article_ids.insert(card.article_id.clone());
+        record.card_ids.push(card.card_id.clone());
+        self.decided_before.remove(&card.card_id);
+        self.cards.insert(card.card_id.clone(), card);
+    }
+
+    /// Whether a suggestion of `article_id` with this content adds nothing for the interaction: the article was
+    /// queued before (or decided before a restart), or an existing card has the same title and body (a KB
+    /// duplicate: its id is added to that card's `also_in`).
+    pub fn knows_card(
+        &mut self,
+        interaction_id: &str,
+        article_id: &str,
+        content: &CardContent,
+        also_in: &[ArticleId],
+    ) -> bool {
+        if self
+            .decided_before
+            .contains_key(&card_id_for(interaction_id, article_id))
+        {
+            return true;
+        }
+        let Some(record) = self.interactions.get_mut(interaction_id) else {
+            return false;
+        };
+        if record.article_ids.contains(article_id) {
+            return true;
+        }
+        let cards = &mut self.cards;
+        let Some(twin) = record.card_ids.iter().find(|id| {
+            cards
+                .get(*id)
+                .is_some_and(|c| same_card(&c.suggested, content))
+        }) else {
+            return false;
+        };
+        record.article_ids.insert(article_id.to_owned());
+        if let Some(card) = cards.get_mut(twin) {
+            for id in std::iter::once(article_id).chain(also_in.iter().map(String::as_str)) {
+                if id != card.article_id && !card.also_in.iter().any(|known| known == id) {
+                    card.also_in.push(id.to_owned());
+                }
+            }
+        }
+        true
+    }
+
+    /// Queues new pending cards, skipping what [`Self::knows_card`] knows, duplicates within the batch (same
+    /// title and body: merged into `also_in`) and anything for an ended interaction. Returns the cards queued.
     pub fn add_suggestions(
         &mut self,
         interaction_id: &str,
         suggestions: Vec<SuggestedCard>,
         now_ms: u64,
     ) -> Vec<CardView> {
+        if self
+            .interactions
+            .get(interaction_id)
+            .is_some_and(|r| r.ended_ms.is_some())
+        {
+            tracing::debug!(
+                interaction_id,
+                "suggestions for an ended interaction dropped"
+            );
+            return Vec::new();
+        }
+        let mut fresh: Vec<SuggestedCard> = Vec::with_capacity(suggestions.len());
+        for suggestion in suggestions {
+            if self.knows_card(
+                interaction_id,
+                &suggestion.article_id,
+                &suggestion.content,
+                &suggestion.also_in,
+            ) {
+                continue;
+            }
+            match fresh
+                .iter_mut()
+                .find(|f| same_card(&f.content, &suggestion.content))
+            {
+                Some(earlier) => {
+                    earlier.also_in.push(suggestion.article_id);
+                    earlier.also_in.extend(suggestion.also_in);
+                }
+                None => fresh.push(suggestion),
+            }
+        }
         let Some(record) = self.record_mut(interaction_id, now_ms) else {
             tracing::debug!(
                 interaction_id,
@@ -138,15 +242,8 @@ impl ApprovalQueue {
             );
             return Vec::new();
         };
-        if record.ended_ms.is_some() {
-            tracing::debug!(
-                interaction_id,
-                "suggestions for an ended interaction dropped"
-            );
-            return Vec::new();
-        }
         let mut queued = Vec::new();
-        for suggestion in suggestions {
+        for suggestion in fresh {
             if !record.article_ids.insert(suggestion.article_id.clone()) {
                 continue;
             }
@@ -360,10 +457,15 @@ impl ApprovalQueue {
     }
 
     fn pending_card(&self, card_id: &str) -> Result<&CardView, QueueError> {
-        let card = self
-            .cards
-            .get(card_id)
-            .ok_or_else(|| QueueError::UnknownCard(card_id.to_string()))?;
+        let Some(card) = self.cards.get(card_id) else {
+            return Err(match self.decided_before.get(card_id) {
+                Some(&decision) => QueueError::AlreadyDecided {
+                    card_id: card_id.to_string(),
+                    decision,
+                },
+                None => QueueError::UnknownCard(card_id.to_string()),
+            });
+        };
         match card.decision {
             Decision::Pending => Ok(card),
             decision => Err(QueueError::AlreadyDecided {

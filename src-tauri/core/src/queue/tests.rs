@@ -15,6 +15,7 @@ fn suggestion(article_id: &str, fused: f32) -> SuggestedCard {
             fused,
             ..LegScores::default()
         },
+        also_in: Vec::new(),
         key_phrases: vec!["router".into()],
         context: "Customer: router".into(),
         event_received_ms: 90,
@@ -46,6 +47,69 @@ fn suggestions_are_deduplicated_per_interaction() {
     assert_eq!(q.pending_count(), 3);
     assert_eq!(cards[0].timings.queued_ms, 100);
     assert_eq!(cards[0].card_id, card_id_for("i1", "KB-1"));
+}
+
+/// Seen against a real KB: duplicate articles (same title and text, other ids) gave two identical cards.
+#[test]
+fn identical_cards_collapse_in_the_queue_with_also_in() {
+    let twin = |id: &str| SuggestedCard {
+        content: suggestion("KB-1", 0.5).content,
+        ..suggestion(id, 0.5)
+    };
+    let mut q = ApprovalQueue::new(QueueConfig::default());
+    let queued = q.add_suggestions("i1", vec![suggestion("KB-1", 0.5), twin("KB-9")], 100);
+    assert_eq!(queued.len(), 1, "one card for the two identical articles");
+    assert_eq!(queued[0].also_in, ["KB-9"]);
+    assert!(
+        q.add_suggestions("i1", vec![twin("KB-7")], 200).is_empty(),
+        "a later update's duplicate joins the existing card"
+    );
+    let card = q.card(&queued[0].card_id).unwrap();
+    assert_eq!(card.also_in, ["KB-9", "KB-7"]);
+    assert_eq!(q.pending_count(), 1);
+    assert_eq!(
+        q.add_suggestions("i2", vec![twin("KB-7")], 300).len(),
+        1,
+        "another call gets its own card"
+    );
+}
+
+/// After a restart, a card decided before it stays decided when the live call suggests it again.
+#[test]
+fn a_card_decided_before_a_restart_is_not_queued_again() {
+    let mut q = ApprovalQueue::new(QueueConfig::default());
+    q.remember_decided(card_id_for("i1", "KB-1"), Decision::Rejected);
+    q.remember_decided(card_id_for("i1", "KB-3"), Decision::Pending);
+    let queued = q.add_suggestions(
+        "i1",
+        vec![
+            suggestion("KB-1", 0.9),
+            suggestion("KB-2", 0.8),
+            suggestion("KB-3", 0.7),
+        ],
+        100,
+    );
+    let ids: Vec<&str> = queued.iter().map(|c| c.article_id.as_str()).collect();
+    assert_eq!(
+        ids,
+        ["KB-2", "KB-3"],
+        "an undecided card may come back, a decided one not"
+    );
+    assert!(q.knows_card("i1", "KB-1", &suggestion("KB-1", 0.9).content, &[]));
+    assert_eq!(
+        q.apply(
+            CardAction::Reject {
+                card_id: card_id_for("i1", "KB-1")
+            },
+            "sup",
+            200
+        ),
+        Err(QueueError::AlreadyDecided {
+            card_id: card_id_for("i1", "KB-1"),
+            decision: Decision::Rejected
+        }),
+        "nothing to decide twice"
+    );
 }
 
 #[test]

@@ -14,6 +14,8 @@ pub struct SuggestedCard {
     /// Title, body (bold title + snippet) and score, as [`CardContent::from_article`] builds it.
     pub content: CardContent,
     pub scores: LegScores,
+    /// Other KB articles with the same title and text, collapsed into this card.
+    pub also_in: Vec<ArticleId>,
     pub key_phrases: Vec<String>,
     /// Redacted transcript excerpt the query was built from.
     pub context: String,

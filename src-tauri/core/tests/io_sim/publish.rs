@@ -7,7 +7,8 @@ use assist_core::auth::secrets::MemoryStore;
 use assist_core::auth::{AuthError, TokenSource};
 use assist_core::domain::CardContent;
 use assist_core::publish::{
-    deliver_with_retry, CardSink, HttpCardSink, PublishError, RetryNotice, RetryPolicy,
+    deliver_with_retry, CardSink, EndpointPause, HttpCardSink, PublishError, RetryNotice,
+    RetryPolicy,
 };
 use async_trait::async_trait;
 use cxone_sim::{FaultPatch, SimServer};
@@ -51,9 +52,15 @@ impl CardSink for RecordingSink {
 
 async fn deliver(sink: &RecordingSink, key: &str) -> (Result<u32, PublishError>, Vec<RetryNotice>) {
     let mut notices = Vec::new();
-    let result = deliver_with_retry(sink, &RetryPolicy::default(), "i-1", &card(), key, |n| {
-        notices.push(n.clone())
-    })
+    let result = deliver_with_retry(
+        sink,
+        &RetryPolicy::default(),
+        &EndpointPause::default(),
+        "i-1",
+        &card(),
+        key,
+        |n| notices.push(n.clone()),
+    )
     .await;
     (result, notices)
 }
@@ -108,9 +115,13 @@ async fn server_errors_are_retried_then_given_up() {
     let sink = sink(&sim, demo_tokens(&sim));
     let (result, notices) = deliver(&sink, "key-2").await;
     assert_eq!(result, Ok(3));
-    assert!(notices
-        .iter()
-        .all(|n| matches!(n.error, PublishError::Transient(_))));
+    assert!(notices.iter().all(|n| matches!(
+        n.error,
+        PublishError::Unavailable {
+            status: 503,
+            retry_after: None
+        }
+    )));
     fault(
         &sim,
         FaultPatch {
@@ -119,7 +130,10 @@ async fn server_errors_are_retried_then_given_up() {
         },
     );
     let (result, _) = deliver(&sink, "key-3").await;
-    assert!(matches!(result, Err(PublishError::Transient(_))));
+    assert!(matches!(
+        result,
+        Err(PublishError::Unavailable { status: 503, .. })
+    ));
     assert_eq!(
         sim.stats().assist_posts,
         3 + RetryPolicy::default().max_attempts as u64
@@ -134,9 +148,15 @@ async fn a_bad_request_is_not_retried() {
         score: f32::NAN,
         ..card()
     };
-    let result = deliver_with_retry(&sink, &RetryPolicy::default(), "i-1", &bad, "key-4", |_| {
-        panic!("no retry")
-    })
+    let result = deliver_with_retry(
+        &sink,
+        &RetryPolicy::default(),
+        &EndpointPause::default(),
+        "i-1",
+        &bad,
+        "key-4",
+        |_| panic!("no retry"),
+    )
     .await;
     assert!(
         matches!(result, Err(PublishError::Rejected { status: 400, .. })),
