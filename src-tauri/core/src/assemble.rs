@@ -43,6 +43,7 @@ pub fn settings_from_config(config: &Config) -> PipelineSettings {
         dense_weight: config.ranking.dense_weight,
         bm25_weight: config.ranking.bm25_weight,
         auto_approve: config.pipeline.auto_approve,
+        idle_timeout: config.pipeline.idle_timeout,
         kb_poll_interval: config.kb_poll_interval,
         ..PipelineSettings::default()
     }

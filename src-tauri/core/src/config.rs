@@ -20,6 +20,7 @@
 //! | `max_frame_bytes` | 1048576 | larger frames are skipped |
 //! | `[ranking] dense_weight` / `bm25_weight` / `top_k` | 0.6 / 0.4 / 3 | hybrid ranking |
 //! | `[pipeline] min_score` / `debounce_ms` / `window_turns` / `window_seconds` / `auto_approve` | 0.35 / 300 / 6 / 0 (off) / `none` | suggestion behaviour (`auto_approve = "score>=0.9"`) |
+//! | `[pipeline] idle_call_minutes` | 30 (1–1440) | a call with no event for this long counts as ended (lost `ended` frame): its pending cards expire |
 //!
 //! Environment keys are the TOML keys upper-cased, nested tables joined by `_`:
 //! `SUPERVISOR_ASSIST_BASE_URL`, `SUPERVISOR_ASSIST_RANKING_TOP_K`, `SUPERVISOR_ASSIST_PIPELINE_MIN_SCORE`.
@@ -118,6 +119,8 @@ pub struct RawPipeline {
     pub window_seconds: Option<u64>,
     /// `none` or `score>=X`.
     pub auto_approve: Option<String>,
+    /// A call with no event for this many minutes counts as ended (its `ended` frame was lost).
+    pub idle_call_minutes: Option<u64>,
 }
 
 /// Which OAuth grant the token source uses.
@@ -159,6 +162,8 @@ pub struct PipelineConfig {
     /// Age limit of the query window (`None` = turns only).
     pub window_max_age: Option<Duration>,
     pub auto_approve: AutoApprove,
+    /// A call with no event for this long counts as ended.
+    pub idle_timeout: Duration,
 }
 
 /// Validated configuration.
@@ -264,6 +269,10 @@ impl RawConfig {
                 self.pipeline.window_seconds = Some(parse_env("pipeline.window_seconds", value)?)
             }
             "pipeline_auto_approve" => self.pipeline.auto_approve = text(),
+            "pipeline_idle_call_minutes" => {
+                self.pipeline.idle_call_minutes =
+                    Some(parse_env("pipeline.idle_call_minutes", value)?)
+            }
             _ => return Ok(false),
         }
         Ok(true)
@@ -381,6 +390,13 @@ impl RawPipeline {
                 secs => Some(Duration::from_secs(secs)),
             },
             auto_approve: parse_auto_approve(self.auto_approve.as_deref().unwrap_or("none"))?,
+            idle_timeout: Duration::from_secs(
+                60 * in_range(
+                    "pipeline.idle_call_minutes",
+                    self.idle_call_minutes.unwrap_or(30),
+                    1..=1440,
+                )?,
+            ),
         })
     }
 }

@@ -268,6 +268,13 @@ async fn ended_call_expires_pending_cards_and_kb_change_is_incremental() {
     sim.shutdown().await;
 }
 
+async fn act(
+    handle: &PipelineHandle,
+    action: CardAction,
+) -> Result<(), assist_core::pipeline::PipelineError> {
+    handle.act(action, "tester").await
+}
+
 /// Traced in the code: the queue started empty after a restart, so during a live call a card already approved,
 /// delivered or rejected came back as pending; approving it again silently did nothing and the audit counted two
 /// approvals. Now decisions come back from the audit log, and an approval still in the outbox comes back as a card.
@@ -299,10 +306,12 @@ async fn decided_cards_stay_decided_after_a_restart() {
     wait_for(|| sim.connected_clients() > 0, "the WebSocket to connect").await;
     send_call("");
     let cards = next_queued(&mut events, "call-r", 3).await;
-    let act = |action| handle.act(action, "tester");
-    act(CardAction::Approve {
-        card_id: cards[0].card_id.clone(),
-    })
+    act(
+        &handle,
+        CardAction::Approve {
+            card_id: cards[0].card_id.clone(),
+        },
+    )
     .await
     .expect("approve");
     wait_for(
@@ -310,15 +319,21 @@ async fn decided_cards_stay_decided_after_a_restart() {
         "the first approval delivered",
     )
     .await;
-    act(CardAction::Reject {
-        card_id: cards[1].card_id.clone(),
-    })
+    act(
+        &handle,
+        CardAction::Reject {
+            card_id: cards[1].card_id.clone(),
+        },
+    )
     .await
     .expect("reject");
     sim.faults().set_assist_always_503(true);
-    act(CardAction::Approve {
-        card_id: cards[2].card_id.clone(),
-    })
+    act(
+        &handle,
+        CardAction::Approve {
+            card_id: cards[2].card_id.clone(),
+        },
+    )
     .await
     .expect("approve");
     handle.shutdown(Duration::from_secs(5)).await;
@@ -374,9 +389,12 @@ async fn decided_cards_stay_decided_after_a_restart() {
         );
     }
     for decided in &cards[..2] {
-        let again = act(CardAction::Approve {
-            card_id: decided.card_id.clone(),
-        })
+        let again = act(
+            &handle,
+            CardAction::Approve {
+                card_id: decided.card_id.clone(),
+            },
+        )
         .await;
         assert_eq!(
             again.unwrap_err().kind(),

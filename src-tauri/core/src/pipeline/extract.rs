@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant as TokioInstant;
@@ -26,8 +26,13 @@ use crate::nlp::{keyphrases, Embedder};
 struct Tracked {
     conversation: Conversation,
     last_update: TokioInstant,
+    /// The last event for this call, changed or not (idle expiry).
+    last_seen: TokioInstant,
     pending: Option<PendingUpdate>,
 }
+
+/// The state the queue is told when a call is dropped for silence.
+pub const IDLE_STATE: &str = "idle";
 
 /// A transcript update waiting for its debounce to elapse.
 #[derive(Clone, Copy)]
@@ -65,10 +70,17 @@ pub(crate) struct ExtractStage {
 impl ExtractStage {
     pub async fn run(self, mut rx: mpsc::Receiver<InteractionEvent>, cancel: CancellationToken) {
         let mut tracked: HashMap<String, Tracked> = HashMap::new();
+        let sweep_every = (self.settings.idle_timeout / 4)
+            .clamp(Duration::from_millis(100), Duration::from_secs(60));
+        let mut sweep = tokio::time::interval(sweep_every);
+        sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             let due = self.next_due(&tracked);
             tokio::select! {
                 _ = cancel.cancelled() => break,
+                _ = sweep.tick() => {
+                    if !self.expire_idle(&mut tracked).await { return; }
+                }
                 ev = rx.recv() => match ev {
                     Some(ev) => {
                         if !self.absorb(ev, &mut tracked).await { break; }
@@ -94,6 +106,33 @@ impl ExtractStage {
                 }
             }
         }
+    }
+
+    /// Stops tracking calls without an event for `idle_timeout` (their `ended` frame was lost) and tells the queue
+    /// they ended; `false` when the queue is gone.
+    async fn expire_idle(&self, tracked: &mut HashMap<String, Tracked>) -> bool {
+        let now = TokioInstant::now();
+        let idle: Vec<String> = tracked
+            .iter()
+            .filter(|(_, t)| now.duration_since(t.last_seen) >= self.settings.idle_timeout)
+            .map(|(id, _)| id.clone())
+            .collect();
+        if idle.is_empty() {
+            return true;
+        }
+        tracing::info!(calls = idle.len(), timeout = ?self.settings.idle_timeout, "calls without events expired");
+        for interaction_id in idle {
+            tracked.remove(&interaction_id);
+            let ended = QueueInput::Ended {
+                interaction_id,
+                state: IDLE_STATE.to_string(),
+            };
+            if self.out.send(ended).await.is_err() {
+                return false;
+            }
+        }
+        self.counters.set_tracked(tracked.len());
+        true
     }
 
     /// Folds one event into the pending map; `false` when the queue is gone.
@@ -126,8 +165,10 @@ impl ExtractStage {
                 let entry = tracked.entry(id).or_insert_with(|| Tracked {
                     conversation: Conversation::new(),
                     last_update: now,
+                    last_seen: now,
                     pending: None,
                 });
+                entry.last_seen = now;
                 if entry
                     .conversation
                     .update_transcript(&transcript, now.into_std())
@@ -294,3 +335,87 @@ async fn sleep_until_opt(due: Option<TokioInstant>) {
 
 #[cfg(test)]
 mod key_phrase_tests;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::ActiveInteraction;
+    use crate::kb::{HnswParams, KbSnapshot};
+    use crate::nlp::EmbedError;
+
+    /// Never called: the KB is empty, so every update ends as "no suggestion" without embedding.
+    struct NoEmbedder;
+
+    impl Embedder for NoEmbedder {
+        fn model_name(&self) -> &str {
+            "none"
+        }
+        fn dim(&self) -> usize {
+            4
+        }
+        fn embed(&self, _: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+            unreachable!("the KB is empty")
+        }
+    }
+
+    /// Traced in the code: a call whose `ended` frame is lost stayed tracked (and queued) for ever; 10k such calls.
+    #[tokio::test(start_paused = true)]
+    async fn calls_without_events_are_expired_after_the_idle_timeout() {
+        let idle_timeout = Duration::from_secs(30 * 60);
+        let settings = PipelineSettings {
+            idle_timeout,
+            max_tracked_interactions: 20_000,
+            ..PipelineSettings::default()
+        };
+        let (out, mut queue_rx) = mpsc::channel(64);
+        let (_paused_tx, paused) = watch::channel(false);
+        let counters = Arc::new(StageCounters::default());
+        let empty = KbSnapshot::build(Vec::new(), 4, HnswParams::default()).expect("empty KB");
+        let stage = ExtractStage {
+            embedder: Arc::new(NoEmbedder),
+            kb: Arc::new(KbHandle::new(empty)),
+            settings: Arc::new(settings),
+            out,
+            paused,
+            counters: Arc::clone(&counters),
+        };
+        let (events, rx) = mpsc::channel(256);
+        let cancel = CancellationToken::new();
+        let task = tokio::spawn(stage.run(rx, cancel.clone()));
+        let calls = 10_000;
+        let feeder = tokio::spawn(async move {
+            for n in 0..calls {
+                let event = InteractionEvent::Active(ActiveInteraction {
+                    interaction_id: format!("call-{n}"),
+                    channels: vec![format!("Customer: my order number {n} is late")],
+                });
+                events.send(event).await.expect("stage alive");
+            }
+            events // kept open: no `ended` frame, no end of stream
+        });
+        let (mut ended, mut other) = (0usize, 0usize);
+        let mut peak = 0;
+        while ended < calls {
+            match tokio::time::timeout(idle_timeout * 2, queue_rx.recv()).await {
+                Ok(Some(QueueInput::Ended { state, .. })) if state == IDLE_STATE => ended += 1,
+                Ok(Some(_)) => other += 1,
+                Ok(None) => panic!("the stage stopped"),
+                Err(_) => panic!("only {ended} of {calls} idle calls were expired"),
+            }
+            peak = peak.max(counters.snapshot().tracked_interactions);
+        }
+        assert_eq!(
+            other, calls,
+            "each call was processed once (no suggestion: empty KB)"
+        );
+        assert_eq!(peak, calls as u64, "all were tracked before the timeout");
+        assert_eq!(
+            counters.snapshot().tracked_interactions,
+            0,
+            "none is tracked after it"
+        );
+        cancel.cancel();
+        task.await.expect("stage ends");
+        drop(feeder.await);
+    }
+}

@@ -7,7 +7,7 @@ use tokio::sync::{broadcast, mpsc, oneshot, watch, Notify};
 use tokio_util::sync::CancellationToken;
 
 use super::api::{CardAction, Delivery, PipelineEvent, QueueSnapshot, StatusSnapshot};
-use super::extract::Suggestions;
+use super::extract::{Suggestions, IDLE_STATE};
 use super::handle::PipelineError;
 use super::kb_sync::KbStatus;
 use super::settings::PipelineSettings;
@@ -107,9 +107,16 @@ impl QueueTask {
         mut status: StatusInputs,
         cancel: CancellationToken,
     ) {
+        let sweep_every = (self.settings.idle_timeout / 4).clamp(
+            std::time::Duration::from_millis(100),
+            std::time::Duration::from_secs(60),
+        );
+        let mut idle_sweep = tokio::time::interval(sweep_every);
+        idle_sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
                 _ = cancel.cancelled() => break,
+                _ = idle_sweep.tick() => self.expire_idle(),
                 Some(input) = inputs.recv() => self.on_input(input),
                 Some(command) = commands.recv() => self.on_command(command),
                 Ok(()) = status.connection.changed() => {},
@@ -243,6 +250,19 @@ impl QueueTask {
                     });
                 }
             }
+        }
+    }
+
+    /// Ends the calls the extract stage no longer reports on (e.g. restored after a restart, then silent).
+    fn expire_idle(&mut self) {
+        let idle_ms = u64::try_from(self.settings.idle_timeout.as_millis()).unwrap_or(u64::MAX);
+        let (ended, expired) = self.queue.expire_idle(now_ms(), idle_ms, IDLE_STATE);
+        self.after_transitions(&expired);
+        for interaction_id in ended {
+            self.emit(PipelineEvent::InteractionEnded {
+                interaction_id,
+                state: IDLE_STATE.to_string(),
+            });
         }
     }
 

@@ -25,6 +25,9 @@ pub struct PipelineSettings {
     pub auto_approve: AutoApprove,
     /// Interactions tracked at once before the least recently updated is dropped.
     pub max_tracked_interactions: usize,
+    /// A call with no event for this long is over (its `ended` frame was lost): the extract stage stops tracking
+    /// it and the queue expires its pending cards and then forgets it.
+    pub idle_timeout: Duration,
     /// How often the KB is polled for changes.
     pub kb_poll_interval: Duration,
     /// Who decisions are attributed to in the audit log.
@@ -46,6 +49,7 @@ impl Default for PipelineSettings {
             bm25_weight: 0.4,
             auto_approve: AutoApprove::Off,
             max_tracked_interactions: 2_000,
+            idle_timeout: Duration::from_secs(30 * 60),
             kb_poll_interval: Duration::from_secs(300),
             operator: "supervisor".to_string(),
             retry: RetryPolicy::default(),

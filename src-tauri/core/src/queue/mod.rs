@@ -128,6 +128,7 @@ impl ApprovalQueue {
     ) {
         if let Some(record) = self.record_mut(interaction_id, now_ms) {
             record.no_suggestion_reason = reason;
+            record.last_update_ms = record.last_update_ms.max(now_ms);
         }
     }
 
@@ -340,6 +341,12 @@ impl ApprovalQueue {
     /// Applies planned transitions whose card is still pending; returns the ones applied.
     /// Approved cards get delivery `Queued` (the caller stored them in the outbox first).
     pub fn commit(&mut self, transitions: &[Transition]) -> Vec<Transition> {
+        let applied = self.commit_unpruned(transitions);
+        self.prune();
+        applied
+    }
+
+    fn commit_unpruned(&mut self, transitions: &[Transition]) -> Vec<Transition> {
         let mut applied = Vec::new();
         for t in transitions {
             let Some(card) = self.cards.get_mut(&t.card_id) else {
@@ -356,7 +363,6 @@ impl ApprovalQueue {
             }
             applied.push(t.clone());
         }
-        self.prune();
         applied
     }
 
@@ -378,6 +384,18 @@ impl ApprovalQueue {
         state: &str,
         now_ms: u64,
     ) -> Vec<Transition> {
+        let expired = self.end_interaction(interaction_id, state, now_ms);
+        self.prune();
+        expired
+    }
+
+    /// [`Self::expire_interaction`] without the retention pass (the caller prunes once after many).
+    fn end_interaction(
+        &mut self,
+        interaction_id: &str,
+        state: &str,
+        now_ms: u64,
+    ) -> Vec<Transition> {
         let Some(record) = self.record_mut(interaction_id, now_ms) else {
             return Vec::new();
         };
@@ -390,7 +408,7 @@ impl ApprovalQueue {
             .filter(|card| card.decision == Decision::Pending)
             .map(|card| transition(card, Decision::Expired, None, "system", now_ms))
             .collect();
-        self.commit(&expired)
+        self.commit_unpruned(&expired)
     }
 
     /// Records the delivery state of an approved card (sets `delivered_ms` when sent).

@@ -49,6 +49,31 @@ fn is_final(card: &CardView) -> bool {
 }
 
 impl ApprovalQueue {
+    /// Ends every live interaction without activity for `idle_ms` (state `state`): a call whose `ended` frame was
+    /// lost would otherwise stay forever. Its pending cards expire; retention then forgets it like any ended call.
+    /// Returns the interactions ended and the cards expired.
+    pub fn expire_idle(
+        &mut self,
+        now_ms: u64,
+        idle_ms: u64,
+        state: &str,
+    ) -> (Vec<String>, Vec<super::Transition>) {
+        let idle: Vec<String> = self
+            .interactions
+            .iter()
+            .filter(|(_, r)| {
+                r.ended_ms.is_none() && now_ms.saturating_sub(r.last_update_ms) >= idle_ms
+            })
+            .map(|(id, _)| id.clone())
+            .collect();
+        let expired = idle
+            .iter()
+            .flat_map(|id| self.end_interaction(id, state, now_ms))
+            .collect();
+        self.prune();
+        (idle, expired)
+    }
+
     /// Forgets the oldest final cards and ended interactions beyond the configured limits.
     pub(super) fn prune(&mut self) {
         self.prune_ended_interactions();
@@ -117,5 +142,55 @@ impl ApprovalQueue {
                 .filter_map(|id| self.cards.get(id))
                 .all(is_final)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::domain::{CardContent, LegScores};
+    use crate::pipeline::api::Decision;
+    use crate::queue::{ApprovalQueue, QueueConfig, SuggestedCard};
+
+    fn suggestion(article_id: &str) -> SuggestedCard {
+        SuggestedCard {
+            article_id: article_id.into(),
+            article_url: None,
+            article_updated_at: None,
+            content: CardContent {
+                title: article_id.into(),
+                body: format!("**{article_id}**\nbody"),
+                score: 0.5,
+            },
+            scores: LegScores::default(),
+            also_in: Vec::new(),
+            key_phrases: Vec::new(),
+            context: String::new(),
+            event_received_ms: 0,
+        }
+    }
+
+    /// Traced in the code: records only went when a call ended, so calls whose `ended` frame was lost stayed forever.
+    #[test]
+    fn queue_memory_is_bounded_when_ended_frames_are_lost() {
+        let config = QueueConfig::default();
+        let mut q = ApprovalQueue::new(config.clone());
+        for n in 0..10_000 {
+            q.add_suggestions(&format!("call-{n}"), vec![suggestion("KB-1")], 1_000);
+        }
+        q.add_suggestions("recent", vec![suggestion("KB-1")], 50_000);
+        assert_eq!(q.snapshot().interactions.len(), 10_001);
+        let (ended, expired) = q.expire_idle(61_000, 60_000, "idle");
+        assert_eq!((ended.len(), expired.len()), (10_000, 10_000));
+        assert!(expired.iter().all(|t| t.to == Decision::Expired));
+        let left = q.snapshot().interactions;
+        assert_eq!(
+            left.len(),
+            config.max_ended_interactions + 1,
+            "ended calls beyond the retention limit are forgotten; the recent call stays"
+        );
+        assert!(left
+            .iter()
+            .any(|i| i.interaction_id == "recent" && i.state == "active"));
+        assert_eq!(q.pending_count(), 1);
     }
 }
