@@ -281,7 +281,11 @@ async fn act(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn decided_cards_stay_decided_after_a_restart() {
     let articles = demo_articles();
-    let target = articles[30].clone();
+    let target = articles
+        .iter()
+        .find(|a| a.id == "gnome-mouse-lefthanded")
+        .cloned()
+        .unwrap_or_else(|| articles[10].clone());
     let sim = SimServer::start(SimConfig {
         articles,
         ..SimConfig::default()
@@ -302,6 +306,7 @@ async fn decided_cards_stay_decided_after_a_restart() {
         );
     };
     let handle = start(&sim, dir.path()).await;
+    handle.refresh_kb().await.expect("KB sync");
     let mut events = handle.subscribe();
     wait_for(|| sim.connected_clients() > 0, "the WebSocket to connect").await;
     send_call("");
@@ -339,6 +344,7 @@ async fn decided_cards_stay_decided_after_a_restart() {
     handle.shutdown(Duration::from_secs(5)).await;
 
     let handle = start(&sim, dir.path()).await;
+    handle.refresh_kb().await.expect("KB sync");
     let mut events = handle.subscribe();
     let snapshot = handle.snapshot().await;
     let call = snapshot
