@@ -22,6 +22,10 @@ use crate::domain::{Article, ArticleId};
 
 /// A listing longer than this many pages is refused (a server paging in circles).
 const MAX_PAGES: u32 = 10_000;
+/// The most bytes read of one listing page (32 MiB; a page of a few hundred articles is well under 1 MiB). The body is
+/// read chunk by chunk and the read stops here, so a server (or a gateway in front of it) streaming an endless or huge
+/// body cannot make the client buffer it; the page is refused with its size only, never its content.
+pub const MAX_PAGE_BYTES: usize = 32 * 1024 * 1024;
 
 /// What one poll found.
 #[derive(Debug, Clone, PartialEq)]
@@ -41,7 +45,7 @@ pub enum KbClientError {
     /// Credentials or scope: tell the user, keep polling slowly.
     #[error("knowledge API authorisation failed: {0}")]
     Auth(AuthError),
-    /// 5xx, 429, connection: try again at the next poll.
+    /// 5xx, 408, 429, connection: try again at the next poll.
     #[error("knowledge API temporarily unavailable: {0}")]
     Transient(String),
     /// The server broke the paging/format contract.
@@ -59,8 +63,8 @@ pub trait KnowledgeSource: Send + Sync {
 
 #[derive(Deserialize)]
 struct Page {
-    #[serde(default)]
-    items: Vec<RawArticle>,
+    /// Required: a 200 without `items` (`{}`, `{"error":"maintenance"}` from a gateway) is not an empty KB.
+    items: Option<Vec<RawArticle>>,
     next_page: Option<serde_json::Value>,
 }
 
@@ -187,13 +191,18 @@ pub struct ParsedPage {
 }
 
 /// Parses one listing page body (`{"items":[…],"next_page":…}`); `page_number` only labels the error.
+/// A page without an `items` array (or with `"items": null`) is refused: it is an error answer, not an empty listing.
 pub fn parse_page(body: &[u8], page_number: u32) -> Result<ParsedPage, KbClientError> {
     let page: Page = serde_json::from_slice(body).map_err(|e| {
         KbClientError::Protocol(format!("page {page_number} is not the expected JSON: {e}"))
     })?;
+    let items = page.items.ok_or_else(|| {
+        KbClientError::Protocol(format!(
+            "page {page_number} has no items array (an error answer, not a listing); nothing applied"
+        ))
+    })?;
     Ok(ParsedPage {
-        articles: page
-            .items
+        articles: items
             .into_iter()
             .filter_map(RawArticle::into_article)
             .collect(),
@@ -245,7 +254,10 @@ fn status_error(status: StatusCode) -> KbClientError {
         StatusCode::FORBIDDEN => {
             KbClientError::Auth(AuthError::MissingScope("knowledge:read".into()))
         }
-        s if s.is_server_error() || s == StatusCode::TOO_MANY_REQUESTS => {
+        s if s.is_server_error()
+            || s == StatusCode::TOO_MANY_REQUESTS
+            || s == StatusCode::REQUEST_TIMEOUT =>
+        {
             KbClientError::Transient(format!("answered {s}"))
         }
         s => KbClientError::Protocol(format!("answered {s}")),
@@ -279,9 +291,7 @@ impl KnowledgeSource for HttpKnowledgeSource {
                 .get(reqwest::header::LAST_MODIFIED)
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned);
-            let body = response.bytes().await.map_err(|e| {
-                KbClientError::Protocol(format!("page {page_number} is not the expected JSON: {e}"))
-            })?;
+            let body = read_page_body(response, page_number).await?;
             let page = parse_page(&body, page_number)?;
             articles.extend(page.articles);
             if status == StatusCode::OK {
@@ -311,6 +321,35 @@ impl KnowledgeSource for HttpKnowledgeSource {
             self.applied_last_modified = Some(last_modified);
         }
     }
+}
+
+/// Reads a page body chunk by chunk, refusing it (by size only) once it passes [`MAX_PAGE_BYTES`].
+async fn read_page_body(
+    mut response: reqwest::Response,
+    page_number: u32,
+) -> Result<Vec<u8>, KbClientError> {
+    let too_large = || {
+        KbClientError::Protocol(format!(
+            "knowledge page {page_number} is larger than {} MiB; refused",
+            MAX_PAGE_BYTES / (1024 * 1024)
+        ))
+    };
+    if response
+        .content_length()
+        .is_some_and(|declared| declared > MAX_PAGE_BYTES as u64)
+    {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| {
+        KbClientError::Protocol(format!("page {page_number} is not the expected JSON: {e}"))
+    })? {
+        if body.len() + chunk.len() > MAX_PAGE_BYTES {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// Keeps one article per id (the last one listed), in first-seen order.
@@ -392,6 +431,34 @@ mod tests {
             article("a", "3"),
         ]);
         assert_eq!(unique, vec![article("a", "3"), article("b", "2")]);
+    }
+
+    #[test]
+    fn listing_without_items_array_is_refused() {
+        for body in [r#"{}"#, r#"{"error":"maintenance"}"#, r#"{"items":null}"#] {
+            let error = parse_page(body.as_bytes(), 1).unwrap_err();
+            assert!(
+                matches!(&error, KbClientError::Protocol(reason) if reason.contains("no items array")),
+                "{body}: {error}"
+            );
+        }
+        let empty = parse_page(br#"{"items":[]}"#, 1).unwrap();
+        assert!(
+            empty.articles.is_empty(),
+            "an explicit empty array is a listing"
+        );
+    }
+
+    #[test]
+    fn request_timeout_408_is_transient() {
+        assert!(matches!(
+            status_error(StatusCode::REQUEST_TIMEOUT),
+            KbClientError::Transient(_)
+        ));
+        assert!(matches!(
+            status_error(StatusCode::BAD_REQUEST),
+            KbClientError::Protocol(_)
+        ));
     }
 
     #[test]
