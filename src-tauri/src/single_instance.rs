@@ -129,12 +129,12 @@ pub fn claim(timeout: Duration) -> Claim {
                 }
                 return Claim::Primary(InstanceGuard { connection, shared });
             }
-            Ok(RequestNameReply::Exists | RequestNameReply::InQueue) => {
-                match forward(&connection) {
-                    Ok(()) => return Claim::Forwarded,
-                    Err(error) => error,
-                }
-            }
+            // zbus reports `Exists` as the error `NameTaken`.
+            Ok(RequestNameReply::Exists | RequestNameReply::InQueue)
+            | Err(zbus::Error::NameTaken) => match forward(&connection) {
+                Ok(()) => return Claim::Forwarded,
+                Err(error) => error,
+            },
             Err(error) => return Claim::Unguarded(format!("cannot request {BUS_NAME}: {error}")),
         };
         if Instant::now() >= deadline {

@@ -27,7 +27,7 @@ async function ownerPid() {
       "call", "--session", "--timeout", "3", "--dest", "org.freedesktop.DBus", "--object-path", "/org/freedesktop/DBus",
       "--method", "org.freedesktop.DBus.GetConnectionUnixProcessID", BUS_NAME,
     ]);
-    return Number(/(\d+)/.exec(stdout)[1]);
+    return Number(/uint32 (\d+)/.exec(stdout)[1]);
   } catch (_) {
     return null; // no owner
   }
