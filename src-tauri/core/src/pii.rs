@@ -2,14 +2,24 @@
 //! outside the current interaction.
 //!
 //! [`redact`] replaces, in this order:
-//! - e-mail addresses → `[EMAIL]`;
+//! - e-mail addresses → `[EMAIL]`, also spoken ones as speech-to-text writes them: `john at example dot com`,
+//!   `john dot smith at example dot co dot uk`, `jane at mail.example.org` (the last label must be a common
+//!   top-level domain; `look at the dot com bubble` is kept: a domain starting with an article is not one);
 //! - phone numbers in `+` (E.164 / international) form → `[PHONE]`;
-//! - payment card numbers (13–19 digits, optionally grouped by spaces or dashes, first digit 2–6, found anywhere
-//!   inside a longer run of digit groups,
+//! - IBANs (ISO 13616: country code of the IBAN registry with that country's length, **mod-97 check**), compact
+//!   or in groups, any case → `[IBAN]`;
+//! - payment card numbers (13–19 digits, first digit 2–6, found anywhere inside a longer run of digit groups,
 //!   **Luhn-valid only**) → `[CARD]`;
-//! - US social security numbers `###-##-####` (area not 000/666/9xx, group not 00, serial not 0000) → `[SSN]`;
-//! - North American phone numbers `(xxx) xxx-xxxx`, `xxx-xxx-xxxx`, `xxx.xxx.xxxx` (NANP rules:
+//! - US social security numbers `###-##-####`, `### ## ####` (area not 000/666/9xx, group not 00, serial not
+//!   0000) → `[SSN]`;
+//! - North American phone numbers `(xxx) xxx-xxxx`, `xxx-xxx-xxxx`, `xxx.xxx.xxxx`, `xxx xxx xxxx` (NANP rules:
 //!   area code and exchange start with 2–9) → `[PHONE]`.
+//!
+//! Digit groups may be separated as speech-to-text and copy-paste write them: a space, a no-break space
+//! (U+00A0, U+202F), a dash or (cards) a dot, also a dash with spaces around it (`4111 - 1111 - ...`). Order
+//! numbers, tickets and models (`order 12345678`, `ticket 4521`, `model X200`) are not PII and stay; so does a
+//! date read out in groups (`2024 05 12`): it is neither SSN- (3-2-4) nor phone-shaped (3-3-4), says nothing
+//! about the caller, and keeping it readable helps the agent more than redacting it would.
 //!
 //! Every number-like match must stand alone: a match glued to letters, digits or identifier
 //! punctuation (`ORD-123-45-6789`, `v1.202.555.0143`) is left untouched, which keeps order numbers,
@@ -29,27 +39,79 @@ pub const SSN_TOKEN: &str = "[SSN]";
 pub const EMAIL_TOKEN: &str = "[EMAIL]";
 /// Replacement token for phone numbers.
 pub const PHONE_TOKEN: &str = "[PHONE]";
+/// Replacement token for international bank account numbers.
+pub const IBAN_TOKEN: &str = "[IBAN]";
 /// Every replacement token [`redact`] writes (key phrases treat them as breaks, never as words).
-pub const TOKENS: &[&str] = &[CARD_TOKEN, SSN_TOKEN, EMAIL_TOKEN, PHONE_TOKEN];
+pub const TOKENS: &[&str] = &[CARD_TOKEN, SSN_TOKEN, EMAIL_TOKEN, PHONE_TOKEN, IBAN_TOKEN];
+
+/// Spaces between digit groups: ASCII space, no-break space, narrow no-break space.
+const SPACE: &str = r"[ \u{A0}\u{202F}]";
+
+/// Country codes of the IBAN registry (SWIFT, ISO 13616) and each country's IBAN length.
+#[rustfmt::skip]
+const IBAN_COUNTRIES: &[(&str, usize)] = &[
+    ("AD", 24), ("AE", 23), ("AL", 28), ("AT", 20), ("AZ", 28), ("BA", 20), ("BE", 16), ("BG", 22),
+    ("BH", 22), ("BI", 27), ("BR", 29), ("BY", 28), ("CH", 21), ("CR", 22), ("CY", 28), ("CZ", 24),
+    ("DE", 22), ("DJ", 27), ("DK", 18), ("DO", 28), ("EE", 20), ("EG", 29), ("ES", 24), ("FI", 18),
+    ("FK", 18), ("FO", 18), ("FR", 27), ("GB", 22), ("GE", 22), ("GI", 23), ("GL", 18), ("GR", 27),
+    ("GT", 28), ("HR", 21), ("HU", 28), ("IE", 22), ("IL", 23), ("IQ", 23), ("IS", 26), ("IT", 27),
+    ("JO", 30), ("KW", 30), ("KZ", 20), ("LB", 28), ("LC", 32), ("LI", 21), ("LT", 20), ("LU", 20),
+    ("LV", 21), ("LY", 25), ("MC", 27), ("MD", 24), ("ME", 22), ("MK", 19), ("MN", 20), ("MR", 27),
+    ("MT", 31), ("MU", 30), ("NI", 28), ("NL", 18), ("NO", 15), ("OM", 23), ("PK", 24), ("PL", 28),
+    ("PS", 29), ("PT", 25), ("QA", 29), ("RO", 24), ("RS", 22), ("RU", 33), ("SA", 24), ("SC", 31),
+    ("SD", 18), ("SE", 24), ("SI", 19), ("SK", 24), ("SM", 27), ("SO", 23), ("ST", 25), ("SV", 28),
+    ("TL", 23), ("TN", 24), ("TR", 26), ("UA", 29), ("VA", 22), ("VG", 24), ("XK", 20), ("YE", 30),
+];
+
+/// Top-level domains a spoken e-mail address may end with (a written one may end with any).
+const SPOKEN_TLDS: &str = "com|net|org|edu|gov|mil|int|info|biz|io|co|me|ai|app|dev|uk|us|ca|au|nz|ie|de|fr|es|it|nl|be|ch|at|se|no|dk|fi|pl|pt|in|jp|cn|br|mx";
+
+/// Words that start a phrase, not a domain: `look at the dot com bubble` is not an address.
+const NOT_A_DOMAIN: &[&str] = &[
+    "the", "a", "an", "my", "your", "our", "their", "his", "her", "its", "this", "that", "least",
+];
 
 struct Patterns {
     email: Regex,
+    spoken_email: Regex,
     plus_phone: Regex,
+    iban_run: Regex,
+    alnum_group: Regex,
     card_run: Regex,
+    digit_group: Regex,
     ssn: Regex,
     na_phone: Regex,
 }
 
 fn patterns() -> &'static Patterns {
     static PATTERNS: OnceLock<Patterns> = OnceLock::new();
-    PATTERNS.get_or_init(|| Patterns {
-        email: compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}"),
-        plus_phone: compile(r"\+\d{1,3}(?:[ .\-]?(?:\(\d{1,4}\)|\d{1,4})){1,7}"),
-        card_run: compile(r"\b[0-9]+(?:[ \-][0-9]+)*\b"),
-        ssn: compile(r"\b[0-9]{3}-[0-9]{2}-[0-9]{4}\b"),
-        na_phone: compile(
-            r"(?:\+?1[ .\-]?)?(?:\([2-9]\d{2}\) ?|\b[2-9]\d{2}[.\-])[2-9]\d{2}[.\-]\d{4}\b",
-        ),
+    PATTERNS.get_or_init(|| {
+        let sp = SPACE;
+        // Between card digit groups: spaces, or a dash or dot with optional spaces around it.
+        let card_sep = format!(r"(?:{sp}*[\-.]{sp}*|{sp}+)");
+        // Between SSN / phone groups: one dash or dot (phones), or one space of any kind.
+        let ssn_sep = format!(r"(?:-|{sp})");
+        let phone_sep = format!(r"(?:[.\-]|{sp})");
+        // Between spoken words: spaces or tabs, never a line break (that is the next turn).
+        let words = r"[ \t\u{A0}\u{202F}]+";
+        let dot = format!(r"(?:{words}(?i:dot){words}|\.)");
+        let label = r"[A-Za-z0-9\-]+";
+        let local = r"[A-Za-z0-9_%+\-]+";
+        Patterns {
+            email: compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}"),
+            spoken_email: compile(&format!(
+                r"\b{local}(?:{dot}{local})*{words}(?i:at){words}{label}(?:{dot}{label})*{dot}(?i:{SPOKEN_TLDS})\b"
+            )),
+            plus_phone: compile(r"\+\d{1,3}(?:[ .\-]?(?:\(\d{1,4}\)|\d{1,4})){1,7}"),
+            iban_run: compile(&format!(r"\b[A-Za-z]{{2}}[0-9]{{2}}[A-Za-z0-9]*(?:{sp}[A-Za-z0-9]+)*")),
+            alnum_group: compile(r"[A-Za-z0-9]+"),
+            card_run: compile(&format!(r"\b[0-9]+(?:{card_sep}[0-9]+)*\b")),
+            digit_group: compile(r"[0-9]+"),
+            ssn: compile(&format!(r"\b[0-9]{{3}}{ssn_sep}[0-9]{{2}}{ssn_sep}[0-9]{{4}}\b")),
+            na_phone: compile(&format!(
+                r"(?:\+?1{phone_sep}?)?(?:\([2-9]\d{{2}}\) ?|\b[2-9]\d{{2}}{phone_sep})[2-9]\d{{2}}{phone_sep}\d{{4}}\b"
+            )),
+        }
     })
 }
 
@@ -59,12 +121,14 @@ fn compile(pattern: &str) -> Regex {
     Regex::new(pattern).expect("PII pattern is a valid constant regex")
 }
 
-/// Redacts payment cards, SSNs, e-mails and phone numbers; borrows the input when nothing matched.
+/// Redacts payment cards, SSNs, e-mails, phone numbers and IBANs; borrows the input when nothing matched.
 pub fn redact(text: &str) -> Cow<'_, str> {
     let p = patterns();
     let text = replace_accepted(Cow::Borrowed(text), &p.email, EMAIL_TOKEN, |_, _| true);
+    let text = replace_accepted(text, &p.spoken_email, EMAIL_TOKEN, is_spoken_email);
     let text = replace_accepted(text, &p.plus_phone, PHONE_TOKEN, is_international_phone);
-    let text = replace_cards(text, &p.card_run);
+    let text = replace_ibans(text, &p.iban_run, &p.alnum_group);
+    let text = replace_cards(text, &p.card_run, &p.digit_group);
     let text = replace_accepted(text, &p.ssn, SSN_TOKEN, is_ssn);
     replace_accepted(text, &p.na_phone, PHONE_TOKEN, standalone)
 }
@@ -84,15 +148,101 @@ fn replace_accepted<'a>(
     replace_spans(text, &spans, token)
 }
 
-/// Replaces card numbers: within each run of digit groups (single space or dash between groups), the longest
+/// Replaces card numbers: within each run of digit groups (spaces, a dash or a dot between groups), the longest
 /// group-aligned stretch of 13–19 digits starting at each group that passes [`is_card_span`], left to right.
 /// A run longer than one card (`4111 1111 1111 1111 123`, a CVV after the number) still has its card found.
-fn replace_cards<'a>(text: Cow<'a, str>, card_run: &Regex) -> Cow<'a, str> {
+fn replace_cards<'a>(text: Cow<'a, str>, card_run: &Regex, digit_group: &Regex) -> Cow<'a, str> {
     let spans: Vec<(usize, usize)> = card_run
         .find_iter(&text)
-        .flat_map(|run| card_spans(&text, &run))
+        .flat_map(|run| card_spans(&text, &run, digit_group))
         .collect();
     replace_spans(text, &spans, CARD_TOKEN)
+}
+
+/// Replaces IBANs: within each run of space-separated words that starts with a country-code-shaped word
+/// (`GB82`), the longest word-aligned stretch starting at such a word that passes [`is_iban_span`], left to right.
+fn replace_ibans<'a>(text: Cow<'a, str>, iban_run: &Regex, alnum_group: &Regex) -> Cow<'a, str> {
+    let mut spans = Vec::new();
+    for run in iban_run.find_iter(&text) {
+        let groups: Vec<(usize, usize)> = alnum_group
+            .find_iter(run.as_str())
+            .map(|w| (run.start() + w.start(), run.start() + w.end()))
+            .collect();
+        let mut first = 0;
+        while first < groups.len() {
+            let found = starts_like_iban(&text[groups[first].0..groups[first].1])
+                .then(|| {
+                    (first..groups.len())
+                        .take_while(|&last| alnum_len(&text[groups[first].0..groups[last].1]) <= 34)
+                        .filter(|&last| is_iban_span(&text, groups[first].0, groups[last].1))
+                        .last()
+                })
+                .flatten();
+            match found {
+                Some(last) => {
+                    spans.push((groups[first].0, groups[last].1));
+                    first = last + 1;
+                }
+                None => first += 1,
+            }
+        }
+    }
+    replace_spans(text, &spans, IBAN_TOKEN)
+}
+
+/// Two letters then two digits (`GB82`): where an IBAN can start.
+fn starts_like_iban(word: &str) -> bool {
+    let b = word.as_bytes();
+    b.len() >= 4
+        && b[..2].iter().all(u8::is_ascii_alphabetic)
+        && b[2..4].iter().all(u8::is_ascii_digit)
+}
+
+fn alnum_len(s: &str) -> usize {
+    s.bytes().filter(u8::is_ascii_alphanumeric).count()
+}
+
+/// An IBAN: registry country code, two check digits, that country's length, `mod 97 == 1` (ISO 13616),
+/// stand-alone.
+fn is_iban_span(hay: &str, start: usize, end: usize) -> bool {
+    let chars: Vec<u8> = hay[start..end]
+        .bytes()
+        .filter(u8::is_ascii_alphanumeric)
+        .map(|b| b.to_ascii_uppercase())
+        .collect();
+    if !(15..=34).contains(&chars.len()) || !chars[2..4].iter().all(u8::is_ascii_digit) {
+        return false;
+    }
+    let country = std::str::from_utf8(&chars[..2]).unwrap_or("");
+    if !IBAN_COUNTRIES.contains(&(country, chars.len())) {
+        return false;
+    }
+    let remainder = chars[4..].iter().chain(&chars[..4]).fold(0u32, |r, &c| {
+        if c.is_ascii_digit() {
+            (r * 10 + u32::from(c - b'0')) % 97
+        } else {
+            (r * 100 + u32::from(c - b'A') + 10) % 97
+        }
+    });
+    remainder == 1 && standalone_span(hay, start, end)
+}
+
+/// A spoken address: not glued to the word before (`I'm at ...`), and its domain does not start with an article
+/// or pronoun (`look at the dot com bubble`).
+fn is_spoken_email(hay: &str, m: &Match<'_>) -> bool {
+    let before = hay[..m.start()].chars().next_back();
+    let glued = before.is_some_and(|c| c.is_alphanumeric() || "'\u{2019}.@-_".contains(c));
+    let mut words = m
+        .as_str()
+        .split([' ', '\t', '\u{A0}', '\u{202F}'])
+        .filter(|w| !w.is_empty());
+    let domain = words
+        .position(|w| w.eq_ignore_ascii_case("at"))
+        .and_then(|_| words.next())
+        .and_then(|w| w.split('.').next())
+        .unwrap_or("");
+    let not_a_domain = NOT_A_DOMAIN.iter().any(|w| w.eq_ignore_ascii_case(domain));
+    !glued && !not_a_domain
 }
 
 /// `text` with each (start, end) byte span, in order and not overlapping, replaced by `token`; borrowed when none.
@@ -112,15 +262,10 @@ fn replace_spans<'a>(text: Cow<'a, str>, spans: &[(usize, usize)], token: &str) 
 }
 
 /// Byte spans of the card numbers inside one run of digit groups.
-fn card_spans(hay: &str, run: &Match<'_>) -> Vec<(usize, usize)> {
-    let groups: Vec<(usize, usize)> = run
-        .as_str()
-        .split([' ', '-'])
-        .scan(run.start(), |at, group| {
-            let span = (*at, *at + group.len());
-            *at += group.len() + 1;
-            Some(span)
-        })
+fn card_spans(hay: &str, run: &Match<'_>, digit_group: &Regex) -> Vec<(usize, usize)> {
+    let groups: Vec<(usize, usize)> = digit_group
+        .find_iter(run.as_str())
+        .map(|g| (run.start() + g.start(), run.start() + g.end()))
         .collect();
     let mut spans = Vec::new();
     let mut first = 0;
@@ -215,13 +360,14 @@ pub fn luhn_valid(digits: &[u8]) -> bool {
 }
 
 fn is_ssn(hay: &str, m: &Match<'_>) -> bool {
-    let s = m.as_str();
-    let (area, group, serial) = (&s[0..3], &s[4..6], &s[7..11]);
-    let valid = area != "000"
-        && area != "666"
-        && !area.starts_with('9')
-        && group != "00"
-        && serial != "0000";
+    // The separators may be multi-byte (no-break spaces): read the nine digits, not byte offsets.
+    let d = digits(m.as_str());
+    let valid = d.len() == 9
+        && d[0..3] != [0, 0, 0]
+        && d[0..3] != [6, 6, 6]
+        && d[0] != 9
+        && d[3..5] != [0, 0]
+        && d[5..9] != [0, 0, 0, 0];
     valid && standalone(hay, m)
 }
 

@@ -94,10 +94,104 @@ const NEGATIVES: &[&str] = &[
     "build 20240115.3",
 ];
 
+/// Speech-to-text and copy-paste forms (input, expected output).
+const SPEECH_POSITIVES: &[(&str, &str)] = &[
+    // Speech-to-text forms: spaced groups, spaced dashes, dots, no-break spaces.
+    ("ssn 123 45 6789", "ssn [SSN]"),
+    ("social 078\u{a0}05\u{a0}1120.", "social [SSN]."),
+    ("call 415 555 0132", "call [PHONE]"),
+    (
+        "call me on 1 800 555 0199 tomorrow",
+        "call me on [PHONE] tomorrow",
+    ),
+    ("card 4111 - 1111 - 1111 - 1111", "card [CARD]"),
+    ("card 4111.1111.1111.1111 thanks", "card [CARD] thanks"),
+    ("card 4111\u{a0}1111\u{a0}1111\u{a0}1111", "card [CARD]"),
+    (
+        "card 5555\u{202f}5555\u{202f}5555\u{202f}4444.",
+        "card [CARD].",
+    ),
+    // IBANs (ISO 13616 mod-97 checked), printed in groups or compact, any case.
+    ("iban GB82 WEST 1234 5698 7654 32", "iban [IBAN]"),
+    ("iban DE89370400440532013000.", "iban [IBAN]."),
+    ("it is gb82 west 1234 5698 7654 32 ok", "it is [IBAN] ok"),
+    ("FR14 2004 1010 0505 0001 3M02 606 please", "[IBAN] please"),
+    (
+        "account NL91\u{a0}ABNA\u{a0}0417\u{a0}1643\u{a0}00",
+        "account [IBAN]",
+    ),
+    // Spoken e-mail addresses.
+    ("email john at example dot com", "email [EMAIL]"),
+    (
+        "it's john dot smith at example dot co dot uk thanks",
+        "it's [EMAIL] thanks",
+    ),
+    ("Mail: John At Example Dot Com.", "Mail: [EMAIL]."),
+    ("mail jane_doe at mail.example.org now", "mail [EMAIL] now"),
+];
+
+/// Near misses of the speech-to-text forms: never touched.
+const SPEECH_NEGATIVES: &[&str] = &[
+    // Near misses of the speech-to-text forms: order numbers, tickets, models stay readable.
+    "order 12345678",
+    "order 1234 5678",
+    "ticket 4521",
+    "model X200",
+    "ticket 4521 for model X200",
+    // A date read out in groups is not 3-2-4 (SSN) or 3-3-4 (phone) shaped: kept, like 2024-05-12.
+    "date 2024 05 12",
+    "date 2024.05.12",
+    "not a phone 123 456 7890",
+    "extension 555 0132",
+    "card 4111 - 1111 - 1111 - 1112",
+    "fake ssn 000 12 3456",
+    "iban DE89370400440532013001",
+    "iban XX82 WEST 1234 5698 7654 32",
+    "sku AB12 CD34",
+    "look at the dot com bubble",
+    "meet me at 5 dot 30",
+    "we met at the office",
+    "I'm at home",
+];
+
 #[test]
 fn corpus_is_large_enough() {
     assert!(POSITIVES.len() >= 30, "{} positives", POSITIVES.len());
     assert!(NEGATIVES.len() >= 30, "{} negatives", NEGATIVES.len());
+}
+
+/// Inputs whose redaction differs from the expected text.
+fn redaction_failures(positives: &[(&str, &str)]) -> Vec<String> {
+    positives
+        .iter()
+        .filter_map(|(input, expected)| {
+            let got = redact(input);
+            (got != *expected).then(|| format!("{input:?} -> {got:?}, expected {expected:?}"))
+        })
+        .collect()
+}
+
+/// Negatives that redaction changed.
+fn touched(negatives: &[&str]) -> Vec<String> {
+    negatives
+        .iter()
+        .filter_map(|input| {
+            let got = redact(input);
+            (got != *input).then(|| format!("{input:?} -> {got:?}"))
+        })
+        .collect()
+}
+
+#[test]
+fn pii_patterns_miss_speech_to_text_forms_positives_are_redacted() {
+    let failures = redaction_failures(SPEECH_POSITIVES);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn pii_patterns_miss_speech_to_text_forms_near_misses_are_kept() {
+    let failures = touched(SPEECH_NEGATIVES);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 #[test]
@@ -135,4 +229,28 @@ fn long_adversarial_input_is_handled() {
         "redacted 200 KB of adversarial input in {:?}",
         started.elapsed()
     );
+}
+
+#[test]
+fn pii_patterns_miss_speech_to_text_forms_adversarial_input_is_handled() {
+    // Near misses of the speech-to-text patterns, repeated: every run is a candidate, none is PII.
+    let inputs = [
+        "1 - ".repeat(20_000),
+        "1.".repeat(20_000),
+        "1\u{a0}".repeat(20_000),
+        "GB82 ".repeat(20_000),
+        "a dot ".repeat(20_000),
+        "a at b dot ".repeat(10_000),
+        "x at ".repeat(20_000),
+    ];
+    let started = std::time::Instant::now();
+    for input in &inputs {
+        assert_eq!(redact(input), *input);
+    }
+    let elapsed = started.elapsed();
+    println!(
+        "redacted {} KB of speech-form near misses in {elapsed:?}",
+        inputs.iter().map(String::len).sum::<usize>() / 1000
+    );
+    assert!(elapsed < std::time::Duration::from_secs(20), "{elapsed:?}");
 }

@@ -1,5 +1,6 @@
 //! Invariants of [`redact`]: no stand-alone Luhn-valid card number or valid SSN survives, no digit is invented,
-//! and text without anything number- or address-like passes unchanged.
+//! and text without anything number- or address-like passes unchanged (address-like: an `@`, or the word `at`
+//! of a spoken address such as `john at example dot com`).
 
 use super::{ensure, CheckResult, Violation};
 use crate::pii::{luhn_valid, redact};
@@ -12,7 +13,10 @@ pub fn check_redact(data: &[u8]) -> CheckResult {
     ensure(ascii_digits(&out) <= ascii_digits(&text), || {
         format!("digits invented: {out:?}")
     })?;
-    if !text.chars().any(|c| c.is_numeric() || c == '@') {
+    let spoken_at = text
+        .split(|c: char| !c.is_alphanumeric())
+        .any(|w| w.eq_ignore_ascii_case("at"));
+    if !spoken_at && !text.chars().any(|c| c.is_numeric() || c == '@') {
         ensure(out == text, || format!("plain text changed into {out:?}"))?;
     }
     for segment in out.split(|c: char| c.is_whitespace() && c != ' ') {
