@@ -45,6 +45,8 @@ pub struct FaultSettings {
     pub pending_garbage_frames: usize,
     /// Remaining knowledge requests answered with 500.
     pub kb_500_remaining: u32,
+    /// Remaining knowledge requests answered with 200 and `{}` (no `items`, as a gateway's error page might).
+    pub kb_200_without_items_remaining: u32,
     /// Token endpoints answer `invalid_client` whatever the credentials.
     pub reject_client: bool,
 }
@@ -63,6 +65,7 @@ impl Default for FaultSettings {
             http_delay_ms: 0,
             pending_garbage_frames: 0,
             kb_500_remaining: 0,
+            kb_200_without_items_remaining: 0,
             reject_client: false,
         }
     }
@@ -102,6 +105,8 @@ pub struct FaultPatch {
     pub oversized_frame_bytes: Option<usize>,
     /// Answer the next N knowledge requests with 500.
     pub kb_500_next: Option<u32>,
+    /// Answer the next N knowledge requests with 200 and `{}`.
+    pub kb_200_without_items_next: Option<u32>,
     /// See [`FaultSettings::reject_client`].
     pub reject_client: Option<bool>,
 }
@@ -179,6 +184,10 @@ impl Faults {
             set(&mut s.assist_always_503, patch.assist_always_503);
             set(&mut s.http_delay_ms, patch.http_delay_ms);
             set(&mut s.kb_500_remaining, patch.kb_500_next);
+            set(
+                &mut s.kb_200_without_items_remaining,
+                patch.kb_200_without_items_next,
+            );
             set(&mut s.reject_client, patch.reject_client);
             let malformed = patch.malformed_frames.unwrap_or(0);
             queue_garbage(
@@ -280,6 +289,11 @@ impl Faults {
         self.patch(|p| p.kb_500_next = Some(n));
     }
 
+    /// Answers the next `n` knowledge requests with 200 and `{}` (no `items` array).
+    pub fn kb_200_without_items_next(&self, n: u32) {
+        self.patch(|p| p.kb_200_without_items_next = Some(n));
+    }
+
     /// Makes the token endpoints answer `invalid_client` while `on`.
     pub fn set_reject_client(&self, on: bool) {
         self.patch(|p| p.reject_client = Some(on));
@@ -312,6 +326,11 @@ impl Faults {
     /// Consumes one knowledge failure, if any is due.
     pub(crate) fn take_kb_failure(&self) -> bool {
         take_one(&mut self.lock().settings.kb_500_remaining)
+    }
+
+    /// Consumes one "200 with `{}`" knowledge answer, if any is due.
+    pub(crate) fn take_kb_without_items(&self) -> bool {
+        take_one(&mut self.lock().settings.kb_200_without_items_remaining)
     }
 
     /// Pops the next queued garbage frame.

@@ -102,6 +102,15 @@ pub(crate) async fn list_articles(
     let kb = state.knowledge();
     let last_modified = HeaderValue::from_str(&http_date(kb.last_modified_secs))
         .unwrap_or_else(|_| HeaderValue::from_static("Thu, 01 Jan 1970 00:00:00 GMT"));
+    if state.faults.take_kb_without_items() {
+        // A gateway's "everything is fine" page: 200, a current Last-Modified, no listing.
+        return (
+            StatusCode::OK,
+            [(header::LAST_MODIFIED, last_modified)],
+            Json(json!({})),
+        )
+            .into_response();
+    }
     if not_modified_since(&headers, kb.last_modified_secs) {
         return (
             StatusCode::NOT_MODIFIED,

@@ -56,7 +56,7 @@ async fn faults_round_trip_every_switch() {
     let patch: FaultPatch = serde_json::from_value(json!({
         "drop_after_events": 5, "token_ttl_ms": 900, "ignore_pings": true,
         "assist_429_next": 2, "retry_after_secs": 4, "assist_503_next": 3, "unavailable_retry_after_secs": 2, "assist_always_503": true,
-        "http_delay_ms": 1, "malformed_frames": 2, "oversized_frame_bytes": 10, "kb_500_next": 6, "reject_client": true
+        "http_delay_ms": 1, "malformed_frames": 2, "oversized_frame_bytes": 10, "kb_500_next": 6, "kb_200_without_items_next": 7, "reject_client": true
     }))
     .unwrap();
     let url = format!("{}/_sim/faults", sim.base_url());
@@ -81,6 +81,7 @@ async fn faults_round_trip_every_switch() {
         http_delay_ms: 1,
         pending_garbage_frames: 3,
         kb_500_remaining: 6,
+        kb_200_without_items_remaining: 7,
         reject_client: true,
     };
     assert_eq!(answered, expected);

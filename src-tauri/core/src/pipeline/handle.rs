@@ -11,7 +11,7 @@ use super::api::{
     CardAction, KbRefreshSummary, LatencyStats, PipelineEvent, QueueSnapshot, StatusSnapshot,
 };
 use super::extract::ExtractStage;
-use super::kb_sync::{KbStatus, KbSyncStage, RefreshRequest};
+use super::kb_sync::{DeletionGuard, KbStatus, KbSyncStage, RefreshRequest};
 use super::publisher::PublisherStage;
 use super::queue_task::{QueueCommand, QueueTask, StatusInputs};
 use super::settings::PipelineSettings;
@@ -135,6 +135,7 @@ pub fn start(
         events: events_tx.clone(),
         status: kb_status_tx,
         interval: settings.kb_poll_interval,
+        deletion_guard: DeletionGuard::default(),
     };
     let status = StatusInputs {
         connection: conn_rx,

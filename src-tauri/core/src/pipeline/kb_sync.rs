@@ -1,5 +1,6 @@
 //! KB sync: on a timer and on demand (tray "Refresh KB"), ask the knowledge source what changed,
 //! re-embed only what changed, and publish a new snapshot. A failure leaves the old snapshot serving.
+//! A listing that would delete more than half of the KB waits for a second listing that agrees ([`DeletionGuard`]).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -9,7 +10,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::api::{KbProgress, KbRefreshSummary, PipelineEvent};
 use super::handle::PipelineError;
+use crate::domain::ArticleId;
 use crate::kb::client::{KbChanges, KnowledgeSource};
+use crate::kb::store::diff_against;
 use crate::kb::{KbHandle, KbStore};
 use crate::nlp::Embedder;
 
@@ -31,6 +34,37 @@ pub(crate) struct KbSyncStage {
     pub events: broadcast::Sender<PipelineEvent>,
     pub status: watch::Sender<KbStatus>,
     pub interval: Duration,
+    pub deletion_guard: DeletionGuard,
+}
+
+/// Holds back a complete listing that would delete more than half of the stored articles (a gateway or server
+/// answering with a truncated listing) until a second complete listing names the same deletions. Until then nothing of
+/// it is applied and its `Last-Modified` is not committed, so the next poll gets a full listing again.
+#[derive(Debug, Default)]
+pub(crate) struct DeletionGuard {
+    /// The (sorted) deletions of the listing held back, waiting for one that agrees.
+    held: Option<Vec<ArticleId>>,
+}
+
+impl DeletionGuard {
+    /// `Ok` = apply the listing; `Err` = hold it back, with the reason for the log and the refresh result.
+    /// `deletions` must be sorted (as [`diff_against`] returns them); `stored` = articles held now.
+    pub(crate) fn check(&mut self, deletions: &[ArticleId], stored: usize) -> Result<(), String> {
+        if deletions.len() * 2 <= stored || self.held.as_deref() == Some(deletions) {
+            self.held = None;
+            return Ok(());
+        }
+        self.held = Some(deletions.to_vec());
+        Err(format!(
+            "listing would remove {} of {stored} articles; waiting for a second listing to confirm",
+            deletions.len()
+        ))
+    }
+
+    /// The source reported no change since the last applied listing: a held listing is no longer current.
+    fn forget(&mut self) {
+        self.held = None;
+    }
 }
 
 impl KbSyncStage {
@@ -84,7 +118,10 @@ impl KbSyncStage {
             .await
             .map_err(|e| PipelineError::KbRefresh(e.to_string()))?;
         let (upserted, removed, last_modified) = match changes {
-            KbChanges::NotModified => (0, 0, None),
+            KbChanges::NotModified => {
+                self.deletion_guard.forget();
+                (0, 0, None)
+            }
             KbChanges::Full {
                 articles,
                 last_modified,
@@ -128,15 +165,31 @@ impl KbSyncStage {
     }
 
     /// Diffs a complete listing against the store, embeds what changed, publishes the snapshot delta.
+    /// A listing the [`DeletionGuard`] holds back changes nothing and fails with its reason.
     async fn apply_listing(
-        &self,
+        &mut self,
         listing: Vec<crate::domain::Article>,
     ) -> Result<(usize, usize), PipelineError> {
+        let store = self.store.clone();
+        let (changes, stored) = tokio::task::spawn_blocking(move || {
+            let hashes = store.stored_hashes()?;
+            Ok::<_, crate::kb::store::StoreError>((diff_against(listing, &hashes), hashes.len()))
+        })
+        .await
+        .map_err(|e| PipelineError::KbRefresh(format!("KB diff task failed: {e}")))?
+        .map_err(|e| PipelineError::KbRefresh(e.to_string()))?;
+        if let Err(reason) = self.deletion_guard.check(&changes.deletions, stored) {
+            tracing::warn!(
+                removed = changes.deletions.len(),
+                stored,
+                "{reason}; nothing applied"
+            );
+            return Err(PipelineError::KbRefresh(reason));
+        }
         let store = self.store.clone();
         let embedder = self.embedder.clone();
         let events = self.events.clone();
         let applied = tokio::task::spawn_blocking(move || {
-            let changes = store.diff_full_listing(listing)?;
             let started = Instant::now();
             let mut progress = |done: usize, total: usize| {
                 let secs = started.elapsed().as_secs_f32().max(1e-3);
@@ -163,5 +216,61 @@ impl KbSyncStage {
             .await
             .map_err(|e| PipelineError::KbRefresh(e.to_string()))?;
         Ok(counts)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DeletionGuard;
+
+    fn ids(range: std::ops::Range<usize>) -> Vec<String> {
+        let mut ids: Vec<String> = range.map(|i| format!("KB-{i:02}")).collect();
+        ids.sort();
+        ids
+    }
+
+    #[test]
+    fn mass_deletion_waits_for_a_second_agreeing_listing() {
+        let mut guard = DeletionGuard::default();
+        let most = ids(2..10);
+        assert_eq!(
+            guard.check(&most, 10),
+            Err(
+                "listing would remove 8 of 10 articles; waiting for a second listing to confirm"
+                    .into()
+            )
+        );
+        let other = ids(1..9);
+        assert!(
+            guard.check(&other, 10).is_err(),
+            "other deletions do not confirm"
+        );
+        assert!(
+            guard.check(&most, 10).is_err(),
+            "nor does a return to the first"
+        );
+        assert_eq!(
+            guard.check(&most, 10),
+            Ok(()),
+            "two agreeing listings in a row"
+        );
+        assert!(
+            guard.check(&most, 10).is_err(),
+            "a confirmation is used once"
+        );
+        guard.forget();
+        assert!(
+            guard.check(&most, 10).is_err(),
+            "a 304 in between starts over"
+        );
+    }
+
+    #[test]
+    fn deleting_at_most_half_is_applied_at_once() {
+        let mut guard = DeletionGuard::default();
+        assert_eq!(guard.check(&ids(0..3), 10), Ok(()));
+        assert_eq!(guard.check(&ids(0..5), 10), Ok(()));
+        assert_eq!(guard.check(&[], 0), Ok(()));
+        assert!(guard.check(&ids(0..1), 1).is_err(), "the only article");
     }
 }

@@ -204,3 +204,170 @@ async fn kb_page_over_the_size_cap_is_refused_without_its_content() {
     source.mark_applied();
     assert_eq!(source.applied_last_modified(), None);
 }
+
+/// A deterministic stand-in for the model: the KB sync tests below are about which articles are applied, not vectors.
+struct HashEmbedder;
+
+impl assist_core::nlp::Embedder for HashEmbedder {
+    fn model_name(&self) -> &str {
+        "test-hash-embedder"
+    }
+    fn dim(&self) -> usize {
+        8
+    }
+    fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, assist_core::nlp::EmbedError> {
+        Ok(texts
+            .iter()
+            .map(|text| {
+                let mut vector: Vec<f32> = (0..8u32)
+                    .map(|i| {
+                        let sum = text.bytes().fold(i + 1, |acc, b| {
+                            acc.wrapping_mul(31).wrapping_add(u32::from(b))
+                        });
+                        (sum % 1000) as f32 + 1.0
+                    })
+                    .collect();
+                let norm = vector.iter().map(|x| x * x).sum::<f32>().sqrt();
+                vector.iter_mut().for_each(|x| *x /= norm);
+                vector
+            })
+            .collect())
+    }
+}
+
+const SYNC_KB: usize = 10;
+
+fn sync_id(i: usize) -> String {
+    format!("KB-{i:02}")
+}
+
+/// A simulator with ten articles served one per page (so a full listing is 10 requests, a 304 one) and the pipeline
+/// on it, its first KB sync done.
+async fn synced_pipeline(
+    dir: &std::path::Path,
+) -> (cxone_sim::SimServer, assist_core::pipeline::PipelineHandle) {
+    let sim = start_sim(SimConfig {
+        articles: (0..SYNC_KB)
+            .map(|i| article(&sync_id(i), &format!("Body of article {i}")))
+            .collect(),
+        kb_page_size: 1,
+        ..SimConfig::default()
+    })
+    .await;
+    let config = assist_core::config::RawConfig {
+        tenant: Some("test".into()),
+        base_url: Some(sim.base_url()),
+        token_url: Some(sim.token_url()),
+        events_url: Some(sim.events_url()),
+        ..assist_core::config::RawConfig::default()
+    }
+    .validate()
+    .expect("config");
+    let handle = assist_core::assemble::start_pipeline(
+        &config,
+        std::sync::Arc::new(assist_core::auth::secrets::MemoryStore::with_client(
+            CLIENT_ID,
+            CLIENT_SECRET,
+        )),
+        std::sync::Arc::new(HashEmbedder),
+        dir,
+        assist_core::pipeline::PipelineSettings::default(),
+    )
+    .await
+    .expect("pipeline starts");
+    let summary = handle.refresh_kb().await.expect("first sync");
+    assert_eq!(summary.total_articles, SYNC_KB);
+    (sim, handle)
+}
+
+async fn present(handle: &assist_core::pipeline::PipelineHandle) -> usize {
+    let mut n = 0;
+    for i in 0..SYNC_KB {
+        n += usize::from(handle.article(&sync_id(i)).await.is_some());
+    }
+    n
+}
+
+#[tokio::test]
+async fn kb_listing_without_items_leaves_the_kb_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let (sim, handle) = synced_pipeline(dir.path()).await;
+    // Two in a row: a second `{}` must not count as a listing confirming the first.
+    sim.faults().kb_200_without_items_next(2);
+    for attempt in 1..=2 {
+        let error = handle
+            .refresh_kb()
+            .await
+            .expect_err("a 200 without items is an error, not an empty KB");
+        assert!(
+            error.to_string().contains("no items array"),
+            "attempt {attempt}: {error}"
+        );
+        assert_eq!(present(&handle).await, SYNC_KB, "attempt {attempt}");
+        assert_eq!(handle.status().borrow().kb_articles, SYNC_KB);
+    }
+    let summary = handle.refresh_kb().await.expect("the next poll works");
+    assert_eq!(
+        (summary.upserted, summary.removed, summary.total_articles),
+        (0, 0, SYNC_KB)
+    );
+    handle.shutdown(std::time::Duration::from_secs(5)).await;
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn kb_listing_removing_most_articles_waits_for_a_confirming_listing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (sim, handle) = synced_pipeline(dir.path()).await;
+    for i in 2..SYNC_KB {
+        sim.delete_article(&sync_id(i));
+    }
+    let error = handle
+        .refresh_kb()
+        .await
+        .expect_err("a listing removing 80 % is held back");
+    assert!(
+        error.to_string().contains(
+            "listing would remove 8 of 10 articles; waiting for a second listing to confirm"
+        ),
+        "{error}"
+    );
+    assert_eq!(present(&handle).await, SYNC_KB, "nothing deleted yet");
+    assert_eq!(handle.status().borrow().kb_articles, SYNC_KB);
+
+    // The held listing's Last-Modified was not committed: the next poll gets the full listing again, which agrees.
+    let summary = handle
+        .refresh_kb()
+        .await
+        .expect("the second listing confirms");
+    assert_eq!(
+        (summary.upserted, summary.removed, summary.total_articles),
+        (0, 8, 2)
+    );
+    assert_eq!(present(&handle).await, 2);
+
+    // Applied, so now committed: the next poll is one conditional request answered 304.
+    let before = sim.stats().kb_requests;
+    let summary = handle.refresh_kb().await.expect("not modified");
+    assert_eq!((summary.upserted, summary.removed), (0, 0));
+    assert_eq!(sim.stats().kb_requests, before + 1);
+    handle.shutdown(std::time::Duration::from_secs(5)).await;
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn kb_listing_removing_a_minority_is_applied_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (sim, handle) = synced_pipeline(dir.path()).await;
+    for i in 0..3 {
+        sim.delete_article(&sync_id(i));
+    }
+    let summary = handle.refresh_kb().await.expect("30 % removed is applied");
+    assert_eq!(
+        (summary.upserted, summary.removed, summary.total_articles),
+        (0, 3, SYNC_KB - 3)
+    );
+    assert_eq!(present(&handle).await, SYNC_KB - 3);
+    handle.shutdown(std::time::Duration::from_secs(5)).await;
+    sim.shutdown().await;
+}
