@@ -166,3 +166,110 @@ fn acceptance_report_counts_each_card_once() {
     assert_eq!(report[2].acceptance_rate, Some(0.0));
     assert_eq!(report[3].acceptance_rate, None);
 }
+
+/// A record whose every outside text starts with `lead` (a KB title `=HYPERLINK(...)` and the like).
+fn hostile_record(lead: char, at_ms: u64) -> AuditRecord {
+    let text = |what: &str| format!("{lead}HYPERLINK(\"https://evil.example/{what}\",\"x\")");
+    AuditRecord {
+        at_ms,
+        who: text("who"),
+        interaction_id: text("interaction"),
+        card_id: text("card"),
+        article_id: text("article"),
+        decision: Decision::EditedApproved,
+        suggested: CardContent {
+            title: text("title"),
+            body: text("body"),
+            score: 0.5,
+        },
+        sent: Some(CardContent {
+            title: text("sent-title"),
+            body: text("sent-body"),
+            score: 0.5,
+        }),
+        diff: text("diff"),
+        scores: LegScores {
+            dense: -0.25,
+            bm25: 3.5,
+            bm25_norm: 0.5,
+            exact: 0.0,
+            fused: -0.125,
+        },
+        latency: Default::default(),
+        context: text("context"),
+    }
+}
+
+#[test]
+fn csv_formula_injection_text_cells_starting_with_a_formula_character_are_prefixed() {
+    let db = sled::Config::new().temporary(true).open().unwrap();
+    let log = AuditLog::open(&db).unwrap();
+    let leads = ['=', '+', '-', '@', '\t', '\r'];
+    for (n, lead) in leads.into_iter().enumerate() {
+        log.record(&hostile_record(lead, n as u64)).unwrap();
+    }
+    let mut plain = hostile_record('x', 100);
+    plain.suggested.title = "Reset a password".into();
+    log.record(&plain).unwrap();
+
+    let mut csv_bytes = Vec::new();
+    log.export_csv(&mut csv_bytes).unwrap();
+    let mut reader = csv::Reader::from_reader(csv_bytes.as_slice());
+    let header = reader.headers().unwrap().clone();
+    let column = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let text_columns = [
+        "who",
+        "interaction_id",
+        "card_id",
+        "article_id",
+        "suggested_title",
+        "suggested_body",
+        "sent_title",
+        "sent_body",
+        "diff",
+        "context",
+    ];
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), leads.len() + 1);
+    for (row, lead) in rows.iter().zip(leads) {
+        for name in text_columns {
+            let cell = &row[column(name)];
+            let expected = format!("'{lead}HYPERLINK(");
+            assert!(cell.starts_with(&expected), "{name} {lead:?}: {cell:?}");
+        }
+        // Our own numeric columns stay numbers, negative ones included: a spreadsheet reads -0.25 as a number.
+        assert_eq!(&row[column("dense")], "-0.25");
+        assert_eq!(&row[column("fused")], "-0.125");
+        assert_eq!(&row[column("decision")], "edited_approved");
+    }
+    let plain_row = &rows[leads.len()];
+    assert_eq!(&plain_row[column("suggested_title")], "Reset a password");
+    assert_eq!(
+        &plain_row[column("context")],
+        "xHYPERLINK(\"https://evil.example/context\",\"x\")"
+    );
+
+    // The prefix is read back off: the CSV still parses back exactly, also for texts that start with `'`.
+    let mut quoted = hostile_record('@', 200);
+    quoted.suggested.title = "'=already quoted".into();
+    quoted.suggested.body = "''+twice".into();
+    quoted.context = "'plain quote".into();
+    log.record(&quoted).unwrap();
+    let mut csv_bytes = Vec::new();
+    log.export_csv(&mut csv_bytes).unwrap();
+    let parsed: Vec<AuditRecord> = csv::Reader::from_reader(csv_bytes.as_slice())
+        .deserialize::<AuditCsvRow>()
+        .map(|row| AuditRecord::from(row.unwrap()))
+        .collect();
+    assert_eq!(parsed, log.records().unwrap());
+    assert!(String::from_utf8(csv_bytes)
+        .unwrap()
+        .contains("''=already quoted"));
+
+    // JSONL is the exact export: no prefix.
+    let mut jsonl = Vec::new();
+    log.export_jsonl(&mut jsonl).unwrap();
+    let first: AuditRecord =
+        serde_json::from_str(String::from_utf8(jsonl).unwrap().lines().next().unwrap()).unwrap();
+    assert_eq!(first, hostile_record('=', 0));
+}

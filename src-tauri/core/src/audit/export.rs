@@ -9,6 +9,15 @@ use crate::domain::{CardContent, LegScores};
 use crate::pipeline::api::Decision;
 
 /// One CSV row: an [`AuditRecord`] flattened (the `csv` crate cannot nest).
+///
+/// The CSV export is meant for spreadsheets, so `From<&AuditRecord>` defuses formula injection
+/// (OWASP "CSV injection"): every text cell starting with `=`, `+`, `-`, `@`, a tab or a carriage return gets a
+/// leading `'`, so a KB title `=HYPERLINK(...)` is shown, not evaluated. All the string columns are treated
+/// this way (KB titles and bodies, the diff, the transcript context, ids and the operator name all come from
+/// outside or contain outside text), while our own numeric columns (scores, latencies, `at_ms`) stay numbers:
+/// a spreadsheet reads `-0.25` as a number, never as a formula, and prefixing it would turn it into text.
+/// A text that already starts with `'`s before such a character gets one more, so the prefix is unambiguous
+/// and `From<AuditCsvRow> for AuditRecord` removes it again (the CSV parses back exactly). JSONL stays raw.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditCsvRow {
     pub at_ms: u64,
@@ -34,8 +43,9 @@ pub struct AuditCsvRow {
     pub context: String,
 }
 
-impl From<&AuditRecord> for AuditCsvRow {
-    fn from(r: &AuditRecord) -> Self {
+impl AuditCsvRow {
+    /// The fields of `record`, as they are.
+    fn raw(r: &AuditRecord) -> Self {
         Self {
             at_ms: r.at_ms,
             who: r.who.clone(),
@@ -60,10 +70,62 @@ impl From<&AuditRecord> for AuditCsvRow {
             context: r.context.clone(),
         }
     }
+
+    /// The row with `f` applied to every text column (the numeric ones and `decision` unchanged).
+    fn map_text(self, f: fn(String) -> String) -> Self {
+        Self {
+            who: f(self.who),
+            interaction_id: f(self.interaction_id),
+            card_id: f(self.card_id),
+            article_id: f(self.article_id),
+            suggested_title: f(self.suggested_title),
+            suggested_body: f(self.suggested_body),
+            sent_title: self.sent_title.map(f),
+            sent_body: self.sent_body.map(f),
+            diff: f(self.diff),
+            context: f(self.context),
+            ..self
+        }
+    }
+}
+
+/// Characters that make a spreadsheet read a cell as a formula.
+const FORMULA_TRIGGERS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// True when `text`, after any leading `'`s, starts with a formula character: the cells that get (or have,
+/// once escaped) the `'` prefix.
+fn formula_shaped(text: &str) -> bool {
+    text.trim_start_matches('\'').starts_with(FORMULA_TRIGGERS)
+}
+
+/// `text` with a leading `'` when a spreadsheet would evaluate it as a formula.
+fn spreadsheet_text(text: String) -> String {
+    if formula_shaped(&text) {
+        format!("'{text}")
+    } else {
+        text
+    }
+}
+
+/// The inverse of [`spreadsheet_text`].
+fn from_spreadsheet_text(text: String) -> String {
+    match text.strip_prefix('\'') {
+        Some(rest) if formula_shaped(rest) => rest.to_string(),
+        _ => text,
+    }
+}
+
+impl From<&AuditRecord> for AuditCsvRow {
+    /// The row of `record` as written to the CSV export: text cells defused against formula injection.
+    fn from(record: &AuditRecord) -> Self {
+        Self::raw(record).map_text(spreadsheet_text)
+    }
 }
 
 impl From<AuditCsvRow> for AuditRecord {
+    /// Reads a row of the CSV export back (the `'` prefix against formula injection removed).
     fn from(row: AuditCsvRow) -> Self {
+        let row = row.map_text(from_spreadsheet_text);
         let sent = match (row.sent_title, row.sent_body, row.sent_score) {
             (Some(title), Some(body), Some(score)) => Some(CardContent { title, body, score }),
             _ => None,
