@@ -192,9 +192,11 @@ fn update_sub_table(table: &mut Table, name: &str, change: impl FnOnce(&mut Tabl
 
 fn read_table(path: &Path) -> Result<Table, CommandError> {
     match std::fs::read_to_string(path) {
-        Ok(text) => text
-            .parse::<Table>()
-            .map_err(|e| CommandError::new("config_syntax", format!("{}: {e}", path.display()))),
+        // The line, key and reason only: toml's own message quotes the line, and with it any secret on it.
+        Ok(text) => text.parse::<Table>().map_err(|e| {
+            let reason = assist_core::config::describe_toml_error(&text, &e);
+            CommandError::new("config_syntax", format!("{}: {reason}", path.display()))
+        }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Table::new()),
         Err(e) => Err(CommandError::new(
             "config_io",
@@ -290,4 +292,24 @@ pub async fn test_connection(state: State<'_, Arc<ShellState>>) -> Result<String
 #[tauri::command]
 pub fn open_logs(state: State<'_, Arc<ShellState>>) {
     crate::windows::open_folder(&state.paths.log_dir);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_errors_echo_secrets_load_settings_names_the_line_not_the_value() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, "tenant = \"acme\"\nclient_secret = S3cr3t-Value\n").unwrap();
+        let err = load_form(&path).unwrap_err();
+        assert_eq!(err.kind, "config_syntax");
+        assert!(
+            err.message.contains("line 2") && err.message.contains("client_secret"),
+            "{}",
+            err.message
+        );
+        assert!(!err.message.contains("S3cr3t"), "{}", err.message);
+    }
 }

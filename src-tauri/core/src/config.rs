@@ -32,6 +32,9 @@ use std::time::Duration;
 use serde::Deserialize;
 use url::Url;
 
+mod toml_error;
+pub use toml_error::describe_toml_error;
+
 /// Prefix of every environment override.
 pub const ENV_PREFIX: &str = "SUPERVISOR_ASSIST_";
 /// Scopes the seed requests; the default for `scopes`.
@@ -48,7 +51,8 @@ pub enum ConfigError {
         path: PathBuf,
         source: std::io::Error,
     },
-    /// The file is not valid TOML or has a wrongly typed / unknown key (the message names it).
+    /// The file is not valid TOML or has a wrongly typed / unknown key (the message names the line and key,
+    /// never the value).
     #[error("config file {path}: {message}")]
     Syntax { path: PathBuf, message: String },
     /// A value is present but unusable.
@@ -213,9 +217,10 @@ impl RawConfig {
         })
     }
 
-    /// Parses TOML text; the error message names the key at fault.
+    /// Parses TOML text; the error message names the line and key at fault and why, never the value or the
+    /// source line (see [`describe_toml_error`]).
     pub fn from_toml(text: &str) -> Result<Self, String> {
-        toml::from_str(text).map_err(|e| e.to_string().trim().to_owned())
+        toml::from_str(text).map_err(|e| describe_toml_error(text, &e))
     }
 
     /// Applies `SUPERVISOR_ASSIST_<KEY>` overrides; unknown keys are ignored (other tools share the prefix).

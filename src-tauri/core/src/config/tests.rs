@@ -191,3 +191,88 @@ fn file_errors_name_the_path() {
         "{err}"
     );
 }
+
+#[test]
+fn config_errors_echo_secrets_never_the_value_or_the_line() {
+    const SECRET: &str = "S3cr3t-Value";
+    // (config text, what the error must say).
+    let cases: &[(String, &[&str])] = &[
+        (
+            format!("tenant = \"acme\"\nclient_secret = \"{SECRET}\"\n"),
+            &["line 2", "`client_secret`", "unknown key"],
+        ),
+        (
+            format!("[ranking]\ntop_k = \"{SECRET}\"\n"),
+            &[
+                "line 2",
+                "`ranking.top_k`",
+                "wrong type, expected a whole number",
+            ],
+        ),
+        (
+            format!("kb_poll_interval_secs = \"{SECRET}\"\n"),
+            &["line 1", "`kb_poll_interval_secs`", "wrong type"],
+        ),
+        (
+            format!("ranking = {{ dense_weight = 0.5, top_k = \"{SECRET}\" }}\n"),
+            &["line 1", "`ranking.top_k`", "wrong type"],
+        ),
+        (
+            // A string before the bad value on the same line cannot be taken for a key.
+            format!(
+                "pipeline = {{ auto_approve = \"k,{SECRET}={{\", min_score = \"{SECRET}\" }}\n"
+            ),
+            &["line 1", "`pipeline.min_score`", "expected a number"],
+        ),
+        (
+            format!("tenant = \"acme\"\nclient_secret = {SECRET}\n"),
+            &["line 2", "`client_secret`", "in quotes"],
+        ),
+        (
+            format!("client_secret \"{SECRET}\"\n"),
+            &["line 1", "`client_secret`", "expected `=`"],
+        ),
+        (
+            format!("tenant = \"acme\"\n\nclient_secret = \"{SECRET}\n"),
+            &["line 3", "`client_secret`", "string"],
+        ),
+        (
+            format!("tenant = \"acme\"\ntenant = \"{SECRET}\"\n"),
+            &["line 2", "`tenant`", "duplicate key"],
+        ),
+        (
+            "[ranking]\ntop_k = -3\n".to_owned(),
+            &["line 2", "`ranking.top_k`", "invalid value"],
+        ),
+    ];
+    for (text, expected) in cases {
+        let err = RawConfig::from_toml(text).unwrap_err();
+        for part in *expected {
+            assert!(err.contains(part), "{text:?}: {err:?} lacks {part:?}");
+        }
+        assert!(!err.contains("S3cr3t"), "{text:?}: {err:?}");
+        assert!(!err.contains('\n') && !err.contains('|'), "{err:?}");
+    }
+    // A secret pasted on a line of its own parses as a key; it is not shown as one.
+    for pasted in ["dGhpc2lzU2VjcmV0==", "hunter2 = ", "S3cr3tValue"] {
+        let err = RawConfig::from_toml(&format!("tenant = \"acme\"\n{pasted}\n")).unwrap_err();
+        let shown = pasted.trim_end_matches([' ', '=']);
+        assert!(err.contains("line 2") && !err.contains(shown), "{err:?}");
+    }
+    // Through the file: the path, the line and the key, not the value.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    std::fs::write(
+        &path,
+        format!("tenant = \"acme\"\nclient_secret = \"{SECRET}\"\n"),
+    )
+    .unwrap();
+    let err = Config::load(Some(&path), &HashMap::new())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("config.toml") && err.contains("line 2") && err.contains("client_secret"),
+        "{err}"
+    );
+    assert!(!err.contains(SECRET), "{err}");
+}
