@@ -44,16 +44,33 @@ impl NotificationGate {
     }
 }
 
-/// Title and body of the notification for `count` new cards, the newest titled `title`.
+/// Title and body of the notification for `count` new cards, the newest titled `title`. The title is untrusted
+/// (knowledge-base text) and notification daemons may render the body as markup, so it is escaped.
 pub fn notification_text(count: usize, title: &str) -> (String, String) {
+    let title = escape_markup(title);
     if count <= 1 {
-        ("New suggestion".to_owned(), title.to_owned())
+        ("New suggestion".to_owned(), title)
     } else {
         (
             format!("{count} new suggestions"),
             format!("Latest: {title}"),
         )
     }
+}
+
+/// `&`, `<` and `>` as entities: the body markup of the freedesktop notification spec (and daemons that render
+/// Pango or HTML) then shows them as text.
+pub fn escape_markup(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Shows the notification (desktop only; failures are logged, never fatal).
@@ -102,5 +119,18 @@ mod tests {
     fn text_for_one_and_many() {
         assert_eq!(notification_text(1, "Reset").1, "Reset");
         assert_eq!(notification_text(3, "Reset").0, "3 new suggestions");
+    }
+
+    #[test]
+    fn notification_body_escapes_markup() {
+        let title = r#"<b>Reset</b> & <a href="https://evil.example">click</a> <img src=x>"#;
+        let escaped = "&lt;b&gt;Reset&lt;/b&gt; &amp; &lt;a href=\"https://evil.example\"&gt;click&lt;/a&gt; &lt;img src=x&gt;";
+        assert_eq!(notification_text(1, title).1, escaped);
+        assert_eq!(notification_text(2, title).1, format!("Latest: {escaped}"));
+        assert_eq!(notification_text(1, "A &amp; B").1, "A &amp;amp; B");
+        for count in [1, 2] {
+            let (heading, body) = notification_text(count, title);
+            assert!(!body.contains(['<', '>']) && !heading.contains(['<', '>']));
+        }
     }
 }
