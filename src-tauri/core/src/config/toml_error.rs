@@ -95,7 +95,7 @@ fn key_at(text: &str, at: usize, message: &str) -> Option<String> {
         let looks_like_ours = !candidate.is_empty() && candidate.split('.').all(snake_case_name);
         looks_like_ours.then_some(candidate)
     }?;
-    if !key.split('.').all(|part| bare_key(part)) {
+    if !key.split('.').all(bare_key) {
         return None;
     }
     Some(match table {
@@ -153,8 +153,7 @@ fn without_strings(text: &str) -> String {
 fn table_at(text: &str) -> Option<String> {
     text.lines()
         .map(str::trim)
-        .filter(|l| l.starts_with('['))
-        .last()
+        .rfind(|l| l.starts_with('['))
         .and_then(|header| {
             let name = header.trim_start_matches('[');
             let name = &name[..name.find(']')?];
