@@ -61,7 +61,6 @@ pub fn main_entry() -> ExitCode {
 /// The caller manages an `Arc<ShellState>` and a [`tray::TrayModelState`].
 pub fn build_app<R: Runtime>(builder: Builder<R>) -> Builder<R> {
     builder
-        .plugin(windows::navigation_guard())
         .invoke_handler(tauri::generate_handler![
             commands::get_snapshot,
             commands::get_status,
